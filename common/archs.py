@@ -1,0 +1,189 @@
+"""Architectures as JSON-serialisable layer lists, and the module built from one.
+
+An `Architecture` is an input shape, a class count and an ordered tuple of layers, each a
+plain dict with a ``type`` key. Every family of every paper (Peephole's blocks, PEng4NN's
+random CNNs, MetaQNN, Unterthiner's small CNN) is written in this one vocabulary, so that the
+trainer, the zoo and the probes work on all of them. `build` returns a `Network` whose
+``features(x)`` is everything before the last linear layer and whose ``classifier`` is that
+layer (Cao et al.'s feature histories and Unterthiner's last-layer statistics need both).
+
+Layer types and their keys (defaults in brackets):
+
+- ``conv``: ``kernel`` [kw, kh] or int, ``out_channels``, ``stride`` [1], ``padding`` [0]
+- ``maxpool`` / ``avgpool``: ``kernel``, ``stride`` [= kernel], ``padding`` [0]
+- ``relu`` / ``sigmoid`` / ``tanh`` / ``batchnorm`` / ``flatten`` / ``global_avg_pool``
+- ``dropout``: ``p``
+- ``linear``: ``out_features`` (the last layer must be linear, with ``num_classes`` outputs)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
+LAYER_TYPES = (
+    "conv", "maxpool", "avgpool", "batchnorm", "dropout", "global_avg_pool", "flatten", "linear",
+    *ACTIVATIONS,
+)  # fmt: skip
+WEIGHT_LAYERS = ("conv", "linear")  # what `depth` counts
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """A network: input shape (C, H, W), class count and an ordered tuple of layer dicts."""
+
+    input_shape: tuple[int, int, int]
+    num_classes: int
+    layers: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+
+    def __post_init__(self):
+        object.__setattr__(self, "input_shape", tuple(int(s) for s in self.input_shape))
+        object.__setattr__(self, "layers", tuple(dict(layer) for layer in self.layers))
+
+    def to_dict(self) -> dict:
+        return {
+            "input_shape": list(self.input_shape),
+            "num_classes": self.num_classes,
+            "layers": [dict(layer) for layer in self.layers],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Architecture:
+        return cls(tuple(d["input_shape"]), int(d["num_classes"]), tuple(d["layers"]))
+
+    @classmethod
+    def from_json(cls, text: str) -> Architecture:
+        return cls.from_dict(json.loads(text))
+
+
+def _pair(value, what: str, where: str) -> tuple[int, int]:
+    pair = (value, value) if isinstance(value, int) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, int) for v in pair):
+        raise ValueError(f"{where}: {what}={value!r} must be an int or a pair of ints")
+    return pair  # (width, height)
+
+
+def _spatial(size: int, kernel: int, stride: int, padding: int) -> int:
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def _make_layer(layer: dict, shape: tuple, where: str) -> tuple[nn.Module, tuple, int]:
+    """One layer's module, its output shape and its parameter count; ValueError if invalid."""
+    kind = layer.get("type")
+    if kind not in LAYER_TYPES:
+        raise ValueError(f"{where}: unknown layer type {kind!r}; expected one of {LAYER_TYPES}")
+    spatial = len(shape) == 3
+    if kind in ("conv", "maxpool", "avgpool", "batchnorm", "global_avg_pool") and not spatial:
+        raise ValueError(f"{where}: {kind} needs a [C, H, W] input, got flat shape {shape}")
+    if kind == "conv":
+        kw, kh = _pair(layer["kernel"], "kernel", where)
+        sw, sh = _pair(layer.get("stride", 1), "stride", where)
+        pw, ph = _pair(layer.get("padding", 0), "padding", where)
+        c_in, c_out = shape[0], int(layer["out_channels"])
+        if c_out < 1 or min(kw, kh, sw, sh) < 1 or min(pw, ph) < 0:
+            raise ValueError(f"{where}: conv needs out_channels, kernel, stride >= 1, padding >= 0")
+        out = (c_out, _spatial(shape[1], kh, sh, ph), _spatial(shape[2], kw, sw, pw))
+        module = nn.Conv2d(c_in, c_out, (kh, kw), (sh, sw), (ph, pw))
+        n_params = c_out * c_in * kw * kh + c_out
+    elif kind in ("maxpool", "avgpool"):
+        kw, kh = _pair(layer["kernel"], "kernel", where)
+        sw, sh = _pair(layer.get("stride", layer["kernel"]), "stride", where)
+        pw, ph = _pair(layer.get("padding", 0), "padding", where)
+        if 2 * pw > kw or 2 * ph > kh:  # torch's own rule for pooling
+            raise ValueError(f"{where}: {kind} padding {(pw, ph)} exceeds half the kernel")
+        pool = nn.MaxPool2d if kind == "maxpool" else nn.AvgPool2d
+        module = pool((kh, kw), (sh, sw), (ph, pw))
+        out = (shape[0], _spatial(shape[1], kh, sh, ph), _spatial(shape[2], kw, sw, pw))
+        n_params = 0
+    elif kind == "batchnorm":
+        module, out, n_params = nn.BatchNorm2d(shape[0]), shape, 2 * shape[0]
+    elif kind == "dropout":
+        module, out, n_params = nn.Dropout(float(layer.get("p", 0.5))), shape, 0
+    elif kind == "global_avg_pool":
+        module, out, n_params = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten()), shape[:1], 0
+    elif kind == "flatten":
+        module, out, n_params = nn.Flatten(), (math.prod(shape),), 0
+    elif kind == "linear":
+        if spatial:
+            raise ValueError(
+                f"{where}: linear got spatial input {shape}; put 'flatten' or"
+                " 'global_avg_pool' before it"
+            )
+        n_out = int(layer["out_features"])
+        module, out, n_params = nn.Linear(shape[0], n_out), (n_out,), shape[0] * n_out + n_out
+    else:
+        module, out, n_params = ACTIVATIONS[kind](), shape, 0
+    if len(out) == 3 and min(out[1:]) < 1:
+        raise ValueError(f"{where}: {kind} maps {shape} to spatial size {out[1:]} (below 1)")
+    return module, out, n_params
+
+
+def _check_head(arch: Architecture) -> None:
+    if not arch.layers or arch.layers[-1].get("type") != "linear":
+        raise ValueError("the last layer must be 'linear' (it is the classifier)")
+    n_out = arch.layers[-1].get("out_features", arch.num_classes)
+    if n_out != arch.num_classes:
+        raise ValueError(
+            f"layer {len(arch.layers) - 1} (linear): out_features={n_out} but the"
+            f" architecture has num_classes={arch.num_classes}"
+        )
+
+
+def _walk(arch: Architecture) -> list[tuple[nn.Module, tuple, int]]:
+    _check_head(arch)
+    shape, out = tuple(arch.input_shape), []
+    for i, layer in enumerate(arch.layers):
+        layer = {"out_features": arch.num_classes, **layer} if i == len(arch.layers) - 1 else layer
+        try:
+            made = _make_layer(layer, shape, f"layer {i} ({layer.get('type')})")
+        except KeyError as missing:
+            raise ValueError(f"layer {i} ({layer.get('type')}): missing key {missing}") from None
+        out.append(made)
+        shape = made[1]
+    return out
+
+
+def shapes(arch: Architecture) -> list[tuple[int, ...]]:
+    """Output shape of every layer (validating the architecture on the way)."""
+    return [shape for _, shape, _ in _walk(arch)]
+
+
+def num_params(arch: Architecture) -> int:
+    """Number of trainable parameters, computed from the shapes (no module is built)."""
+    return sum(n for _, _, n in _walk(arch))
+
+
+def depth(arch: Architecture) -> int:
+    """Number of weight layers (convolutions and linear layers)."""
+    return sum(layer["type"] in WEIGHT_LAYERS for layer in arch.layers)
+
+
+class Network(nn.Module):
+    """A built architecture: ``features`` (all but the last layer) then ``classifier``."""
+
+    def __init__(self, body: list[nn.Module], classifier: nn.Linear):
+        super().__init__()
+        self.body = nn.Sequential(*body)
+        self.classifier = classifier
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Penultimate features [N, D]: the classifier's input."""
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.body(x))
+
+
+def build(arch: Architecture) -> Network:
+    """Build the `Network` of an architecture; ValueError naming the layer if it is invalid."""
+    modules = [module for module, _, _ in _walk(arch)]
+    return Network(modules[:-1], modules[-1])

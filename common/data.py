@@ -1,0 +1,302 @@
+"""Datasets: one loader per benchmark, returning in-memory train / validation / test tensors.
+
+`digits` (scikit-learn's bundled 8×8 digits) is always available and is the default. The
+other datasets are read with torchvision under a data root (argument, else ``NNPERF_DATA``,
+else a user cache folder), downloaded when the machine is online. CIFAR-10 is also read from
+the NumPy layout of ``../shared/data/cifar10`` because torchvision's CIFAR class only accepts
+the checksummed official pickles. Grayscale CIFAR-10 / SVHN are the inputs of Unterthiner et
+al. (Sec. 4.1). A split is a stratified, seeded validation set carved from train, plus the
+official test set.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+log = logging.getLogger(__name__)
+
+# ITU-R 601 luma weights, as in tf.image.rgb_to_grayscale (Unterthiner et al. used TensorFlow).
+GRAY_WEIGHTS = np.array([0.2989, 0.5870, 0.1140], dtype=np.float32)
+SCALINGS = ("standard", "unit", "symmetric")
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """A dataset's files are missing under the data root and could not be downloaded."""
+
+
+@dataclass(frozen=True)
+class Splits:
+    """Train / validation / test tensors of one dataset, ready for the trainer.
+
+    Images are float32 [N, C, H, W]; labels int64 [N].
+    """
+
+    name: str
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    val_x: torch.Tensor
+    val_y: torch.Tensor
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+    num_classes: int
+    input_shape: tuple[int, int, int]  # (C, H, W)
+    class_freq: np.ndarray  # fraction of each class in the training split
+
+    def to(self, device: str | torch.device) -> Splits:
+        """A copy with every tensor on `device` (data moves to the device once, not per batch)."""
+        moved = {
+            k: getattr(self, k).to(device)
+            for k in ("train_x", "train_y", "val_x", "val_y", "test_x", "test_y")
+        }
+        return replace(self, **moved)
+
+
+def cache_dir() -> Path:
+    """The user cache folder: ``NNPERF_CACHE``, else ``$XDG_CACHE_HOME/nnperf``."""
+    if os.environ.get("NNPERF_CACHE"):
+        return Path(os.environ["NNPERF_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "nnperf"
+
+
+def data_root(root: str | os.PathLike | None = None) -> Path:
+    """Resolve the data root: the argument, else ``NNPERF_DATA``, else ``<cache>/data``."""
+    if root is not None:
+        return Path(root)
+    if os.environ.get("NNPERF_DATA"):
+        return Path(os.environ["NNPERF_DATA"])
+    return cache_dir() / "data"
+
+
+# Raw arrays: (train_x uint8 [N, C, H, W] or float, train_y, test_x, test_y).
+RawArrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _missing(name: str, folder: Path, expected: list[str], cause: Exception | None = None):
+    msg = (
+        f"dataset {name!r} not found in {folder} (expected files: {', '.join(expected)})"
+        f" and it could not be downloaded{f' ({cause})' if cause else ''}. Point the data root"
+        " at a folder holding it (root=... or NNPERF_DATA), or use the bundled offline"
+        " dataset 'digits'."
+    )
+    return DatasetNotFoundError(msg)
+
+
+def _torchvision(name, cls_name, folder, expected, download, make):
+    """Open a torchvision dataset, downloading if allowed; clear error when impossible."""
+    import torchvision.datasets as tvd  # imported here: a cold import costs ~15 s
+
+    cls = getattr(tvd, cls_name)
+    try:
+        return make(cls, False)
+    except RuntimeError as not_found:
+        if not download:
+            raise _missing(name, folder, expected) from not_found
+    try:
+        return make(cls, True)
+    except Exception as failed:  # noqa: BLE001 - any network or archive failure
+        raise _missing(name, folder, expected, failed) from failed
+
+
+def _load_digits(root: Path, download: bool) -> RawArrays:
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    bunch = load_digits()
+    x = (bunch.images * (255.0 / 16.0)).round().astype(np.uint8)[:, None]  # 0..16 -> 0..255
+    y = bunch.target.astype(np.int64)
+    # digits has no official test set: a fixed stratified 20 % stands in for it, the same for
+    # every seed, so that only the validation split varies with `seed` as for other datasets.
+    train_x, test_x, train_y, test_y = train_test_split(
+        x, y, test_size=0.2, stratify=y, random_state=0
+    )
+    return train_x, train_y, test_x, test_y
+
+
+def _mnist_like(name: str, cls_name: str):
+    files = [
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ]
+
+    def loader(root: Path, download: bool) -> RawArrays:
+        def make(cls, dl):
+            return [cls(str(root), train=t, download=dl) for t in (True, False)]
+
+        train, test = _torchvision(
+            name, cls_name, root / cls_name / "raw", files, download, make
+        )
+        return (
+            train.data.numpy()[:, None],
+            train.targets.numpy().astype(np.int64),
+            test.data.numpy()[:, None],
+            test.targets.numpy().astype(np.int64),
+        )
+
+    return loader
+
+
+def _cifar(name: str, cls_name: str, folder: str, files: list[str]):
+    def loader(root: Path, download: bool) -> RawArrays:
+        numpy_dir = root / name
+        if cls_name == "CIFAR10" and (numpy_dir / "train_x.npy").exists():
+            arrays = [np.load(numpy_dir / f"{s}_{v}.npy") for s in ("train", "test") for v in "xy"]
+            tx, ty, sx, sy = arrays
+            return tx.transpose(0, 3, 1, 2), ty.astype(np.int64), sx.transpose(0, 3, 1, 2), sy
+
+        def make(cls, dl):
+            return [cls(str(root), train=t, download=dl) for t in (True, False)]
+
+        train, test = _torchvision(name, cls_name, root / folder, files, download, make)
+        return (
+            train.data.transpose(0, 3, 1, 2),
+            np.asarray(train.targets, dtype=np.int64),
+            test.data.transpose(0, 3, 1, 2),
+            np.asarray(test.targets, dtype=np.int64),
+        )
+
+    return loader
+
+
+def _load_svhn(root: Path, download: bool) -> RawArrays:
+    folder = root / "svhn"
+
+    def make(cls, dl):
+        return [cls(str(folder), split=s, download=dl) for s in ("train", "test")]
+
+    train, test = _torchvision(
+        "svhn", "SVHN", folder, ["train_32x32.mat", "test_32x32.mat"], download, make
+    )
+    return train.data, train.labels.astype(np.int64), test.data, test.labels.astype(np.int64)
+
+
+_cifar10 = _cifar(
+    "cifar10",
+    "CIFAR10",
+    "cifar-10-batches-py",
+    ["cifar10/train_x.npy (NumPy layout)", "or cifar-10-batches-py/data_batch_1..5, test_batch"],
+)
+_cifar100 = _cifar("cifar100", "CIFAR100", "cifar-100-python", ["cifar-100-python/train, test"])
+
+
+def _grayscale(loader: Callable[[Path, bool], RawArrays]):
+    def gray(root: Path, download: bool) -> RawArrays:
+        tx, ty, sx, sy = loader(root, download)
+
+        def to_gray(x):  # [N, 3, H, W] uint8 -> [N, 1, H, W] uint8
+            return np.einsum("nchw,c->nhw", x.astype(np.float32), GRAY_WEIGHTS).round()[
+                :, None
+            ].astype(np.uint8)
+
+        return to_gray(tx), ty, to_gray(sx), sy
+
+    return gray
+
+
+LOADERS: dict[str, Callable[[Path, bool], RawArrays]] = {
+    "digits": _load_digits,
+    "mnist": _mnist_like("mnist", "MNIST"),
+    "fashion_mnist": _mnist_like("fashion_mnist", "FashionMNIST"),
+    "cifar10": _cifar10,
+    "cifar100": _cifar100,
+    "svhn": _load_svhn,
+    "cifar10_gs": _grayscale(_cifar10),
+    "svhn_gs": _grayscale(_load_svhn),
+}
+
+
+@functools.lru_cache(maxsize=8)
+def raw_arrays(name: str, root: str, download: bool = True) -> RawArrays:
+    """Decoded uint8 arrays of a dataset, cached in memory and as ``.npz`` in the cache folder.
+
+    Args:
+        name: a key of `LOADERS`.
+        root: the resolved data root (a string, so that the call is hashable).
+        download: let torchvision download missing files.
+    """
+    if name not in LOADERS:
+        raise ValueError(f"unknown dataset {name!r}; expected one of {sorted(LOADERS)}")
+    if name == "digits":  # bundled and small: nothing to cache
+        return LOADERS[name](Path(root), download)
+    key = hashlib.sha1(str(Path(root).resolve()).encode()).hexdigest()[:12]
+    cached = cache_dir() / "arrays" / f"{name}-{key}.npz"
+    if cached.exists():
+        with np.load(cached) as f:
+            return f["train_x"], f["train_y"], f["test_x"], f["test_y"]
+    arrays = LOADERS[name](Path(root), download)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(f".{os.getpid()}.tmp.npz")
+    np.savez(tmp, **dict(zip(("train_x", "train_y", "test_x", "test_y"), arrays, strict=True)))
+    os.replace(tmp, cached)  # atomic: a concurrent reader never sees a partial file
+    return arrays
+
+
+def load(
+    name: str = "digits",
+    root: str | os.PathLike | None = None,
+    *,
+    val_size: float | int = 0.2,
+    seed: int = 0,
+    scaling: str = "standard",
+    download: bool = True,
+) -> Splits:
+    """Load a dataset as train / validation / test tensors.
+
+    Args:
+        name: one of `LOADERS` (``digits`` works offline everywhere).
+        root: data root; default ``NNPERF_DATA``, else ``<cache>/data``.
+        val_size: validation set carved from train: a fraction, or a number of images.
+        seed: seed of the stratified validation split.
+        scaling: ``standard`` (per-channel mean/std of the training split), ``unit`` ([0, 1])
+            or ``symmetric`` ([-1, 1], Unterthiner et al. A.2).
+        download: allow torchvision to download missing files.
+
+    Returns:
+        The `Splits`.
+    """
+    from sklearn.model_selection import train_test_split
+
+    if scaling not in SCALINGS:
+        raise ValueError(f"unknown scaling {scaling!r}; expected one of {SCALINGS}")
+    if isinstance(val_size, float) and not 0.0 < val_size < 1.0:
+        raise ValueError(f"val_size={val_size} must be a fraction in (0, 1) or a count")
+    train_x, train_y, test_x, test_y = raw_arrays(name, str(data_root(root)), download)
+    train_x, val_x, train_y, val_y = train_test_split(
+        train_x, train_y, test_size=val_size, stratify=train_y, random_state=seed
+    )
+    num_classes = int(max(train_y.max(), test_y.max()) + 1)
+
+    def to_unit(x):
+        return torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32) / 255.0)
+
+    xs = [to_unit(x) for x in (train_x, val_x, test_x)]
+    if scaling == "standard":
+        mean = xs[0].mean(dim=(0, 2, 3), keepdim=True)
+        std = xs[0].std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-6)
+        xs = [(x - mean) / std for x in xs]
+    elif scaling == "symmetric":
+        xs = [x * 2.0 - 1.0 for x in xs]
+    ys = [torch.from_numpy(np.asarray(y, dtype=np.int64)) for y in (train_y, val_y, test_y)]
+    return Splits(
+        name=name,
+        train_x=xs[0],
+        train_y=ys[0],
+        val_x=xs[1],
+        val_y=ys[1],
+        test_x=xs[2],
+        test_y=ys[2],
+        num_classes=num_classes,
+        input_shape=tuple(xs[0].shape[1:]),
+        class_freq=np.bincount(train_y, minlength=num_classes) / len(train_y),
+    )

@@ -1,0 +1,77 @@
+"""Probes: named measurements the trainer takes at every evaluation.
+
+A probe is a callable ``probe(model, features, labels) -> array`` called at each evaluation
+with the network and the penultimate features of the validation images (and their labels).
+It may also define ``on_train_batch(features, labels)``, called with the penultimate features
+of every training minibatch as they come out of the training pass (Cao et al., Algorithm 1).
+Probes are registered by name with a factory, so that a zoo spec lists names and every
+network gets fresh probe instances; packages add their own (e.g. ``fh``).
+
+Shipped here: ``weight_stats``, the per-layer weight statistics W̃_L of Unterthiner et al.
+(Sec. 4.2, input feature (3)): for every convolution and linear layer, kernels and biases
+separately, the mean, the variance and the 0/25/50/75/100 % quantiles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+import numpy as np
+import torch
+from torch import nn
+
+QUANTILES = (0.0, 0.25, 0.5, 0.75, 1.0)  # Unterthiner Sec. 4.2: q in {0, 25, 50, 75, 100}
+STATS_PER_TENSOR = 2 + len(QUANTILES)  # mean, variance, quantiles
+
+
+class Probe(Protocol):
+    def __call__(self, model: nn.Module, features: torch.Tensor, labels: torch.Tensor): ...
+
+
+PROBES: dict[str, Callable[[], Probe]] = {}
+
+
+def register_probe(name: str, factory: Callable[[], Probe]) -> None:
+    """Register a probe factory under `name` (called once per trained network)."""
+    PROBES[name] = factory
+
+
+def make_probe(name: str) -> Probe:
+    if name not in PROBES:
+        raise ValueError(
+            f"unknown probe {name!r}; registered: {sorted(PROBES)} (a package registers its"
+            " probes when it is imported)"
+        )
+    return PROBES[name]()
+
+
+def tensor_statistics(values: torch.Tensor) -> torch.Tensor:
+    """[mean, variance, q0, q25, q50, q75, q100] of all entries (population variance)."""
+    flat = values.detach().flatten().double()
+    quantiles = torch.quantile(flat, torch.tensor(QUANTILES, dtype=flat.dtype, device=flat.device))
+    return torch.cat([flat.mean()[None], flat.var(unbiased=False)[None], quantiles])
+
+
+def weight_layers(model: nn.Module) -> list[nn.Module]:
+    """Convolution and linear layers, in the order the network applies them."""
+    return [m for m in model.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+
+
+def layer_statistics(model: nn.Module) -> np.ndarray:
+    """W̃_L: per weight layer, kernel then bias statistics: [n_layers * 2 * 7] float64."""
+    rows = []
+    for layer in weight_layers(model):
+        rows.append(tensor_statistics(layer.weight))
+        if layer.bias is not None:
+            rows.append(tensor_statistics(layer.bias))
+        else:
+            rows.append(torch.full((STATS_PER_TENSOR,), float("nan"), dtype=torch.float64))
+    return torch.stack([r.cpu() for r in rows]).flatten().numpy()
+
+
+def weight_stats_probe(model: nn.Module, features: torch.Tensor, labels: torch.Tensor):
+    return layer_statistics(model)
+
+
+register_probe("weight_stats", lambda: weight_stats_probe)

@@ -1,0 +1,439 @@
+"""Model zoos: sets of trained networks with everything any method needs, built resumably.
+
+A zoo is one SQLite file (WAL). Each finished network is written in one transaction: its row
+in ``networks`` (architecture, recipe, status, parameter count, depth, test accuracy, wall
+time) and its arrays in ``arrays`` (curves at every evaluation, probe outputs, optionally
+final weights) as NumPy ``.npy`` bytes, never pickle. Building again on the same path trains
+only the missing networks; a network's seed derives from (zoo seed, index), so a resumed zoo
+equals an uninterrupted one. Workers train and return records; only the caller writes.
+
+A family is a registered sampler ``sampler(rng, input_shape=..., num_classes=..., **options)
+-> (Architecture, Recipe[, extra])`` where ``extra`` is a dict of further hyperparameters
+(columns of the table). Packages register theirs with `register_family` or, so that worker
+processes and the CLI find them without importing anything by hand, with an entry point in
+the ``nnperf.families`` group.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import sqlite3
+import traceback
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field, fields, replace
+from importlib import import_module
+from importlib.metadata import entry_points
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from common import archs
+from common.train import CURVES, Recipe, eval_schedule
+
+log = logging.getLogger(__name__)
+
+TARGETS = ("final_val_acc", "max_val_acc", "test_acc")
+HIDDEN_WHEN_TRUNCATED = ("test_acc", "test_loss", "final_val_acc", "max_val_acc", "wall_time")
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS networks (
+    idx INTEGER PRIMARY KEY, seed INTEGER NOT NULL, status TEXT NOT NULL,
+    arch TEXT NOT NULL, recipe TEXT NOT NULL, extra TEXT NOT NULL,
+    n_params INTEGER NOT NULL, depth INTEGER NOT NULL,
+    test_acc REAL, test_loss REAL, wall_time REAL NOT NULL, device TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS arrays (
+    idx INTEGER NOT NULL REFERENCES networks(idx), name TEXT NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (idx, name));
+"""
+
+# ----------------------------------------------------------------------------- families
+
+FAMILIES: dict[str, Callable] = {}
+
+
+def register_family(name: str, sampler: Callable) -> None:
+    """Register `sampler(rng, *, input_shape, num_classes, **options)` as family `name`."""
+    FAMILIES[name] = sampler
+
+
+def get_family(name: str) -> Callable:
+    """The sampler of family `name`: registered here, else from the entry point group."""
+    if name not in FAMILIES:
+        found = entry_points(group="nnperf.families", name=name)
+        if found:
+            FAMILIES[name] = next(iter(found)).load()
+    if name not in FAMILIES:
+        known = sorted(set(FAMILIES) | {e.name for e in entry_points(group="nnperf.families")})
+        raise ValueError(f"unknown zoo family {name!r}; known families: {known}")
+    return FAMILIES[name]
+
+
+def demo_family(rng: np.random.Generator, *, input_shape, num_classes, max_width: int = 16):
+    """A small CNN family for tests and benchmarks: 1–2 convs, widths and SGD lr sampled."""
+    layers = []
+    for _ in range(int(rng.integers(1, 3))):
+        width = int(rng.choice([w for w in (4, 8, 16, 32) if w <= max_width]))
+        layers += [{"type": "conv", "kernel": 3, "out_channels": width, "padding": 1}]
+        layers += [{"type": "relu"}]
+    layers += [{"type": "global_avg_pool"}, {"type": "linear", "out_features": num_classes}]
+    recipe = Recipe(lr=float(10 ** rng.uniform(-2, -0.5)), batch_size=64)
+    return archs.Architecture(input_shape, num_classes, layers), recipe
+
+
+register_family("demo", demo_family)
+
+# ----------------------------------------------------------------------------- spec
+
+
+@dataclass(frozen=True)
+class ZooSpec:
+    """What a zoo holds. Everything but `n_networks` must match to resume or grow a zoo."""
+
+    family: str  # a registered family
+    dataset: str = "digits"  # a `common.data` name
+    n_networks: int = 20
+    seed: int = 0  # network i is seeded from (seed, i)
+    epochs: float = 5.0  # overrides the family recipe's epochs, so curves align
+    eval_every: float = 1.0  # epochs between evaluations (0.5 for PEng4NN)
+    probes: tuple[str, ...] = ()  # names in `common.probes.PROBES`
+    family_options: dict = field(default_factory=dict)  # keyword arguments of the sampler
+    keep_weights: bool = False  # store final weights (Unterthiner)
+    val_size: float = 0.2  # validation fraction carved from train
+    scaling: str = "standard"  # input scaling, see `common.data.load`
+
+    def __post_init__(self):
+        object.__setattr__(self, "probes", tuple(self.probes))
+        if self.n_networks < 0:
+            raise ValueError(f"n_networks={self.n_networks} must be >= 0")
+
+    def to_dict(self) -> dict:
+        return asdict(self) | {"probes": list(self.probes)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ZooSpec:
+        return cls(**d)
+
+    def key(self) -> str:
+        """A short stable hash of the spec (for cache file names)."""
+        import hashlib
+
+        return hashlib.sha1(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def network_seeds(spec: ZooSpec, index: int) -> tuple[np.random.Generator, int]:
+    """The sampling generator and the torch seed of network `index` (from zoo seed, index)."""
+    sampling, training = np.random.SeedSequence([spec.seed, index]).spawn(2)
+    return np.random.default_rng(sampling), int(training.generate_state(1)[0])
+
+
+# ----------------------------------------------------------------------------- worker
+
+
+def _encode(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(array), allow_pickle=False)
+    return buf.getvalue()
+
+
+def _decode(blob: bytes) -> np.ndarray:
+    return np.load(io.BytesIO(blob), allow_pickle=False)
+
+
+def sample_network(spec: ZooSpec, index: int, input_shape, num_classes):
+    """(arch, recipe, extra) of network `index`, with the spec's epochs imposed."""
+    rng, _ = network_seeds(spec, index)
+    sampled = get_family(spec.family)(
+        rng, input_shape=tuple(input_shape), num_classes=num_classes, **spec.family_options
+    )
+    arch, recipe, extra = (*sampled, {}) if len(sampled) == 2 else sampled
+    return arch, replace(recipe, epochs=spec.epochs), dict(extra)
+
+
+def train_network(task: dict) -> dict:
+    """Train network ``task['index']`` of ``task['spec']``; return its record (no I/O)."""
+    from common import data, probes, train
+
+    for module in task.get("modules", ()):
+        import_module(module)  # registers families/probes defined outside common
+    spec = ZooSpec.from_dict(task["spec"])
+    splits = data.load(
+        spec.dataset, task.get("root"), val_size=spec.val_size, seed=spec.seed, scaling=spec.scaling
+    )
+    arch, recipe, extra = sample_network(spec, task["index"], splits.input_shape, splits.num_classes)
+    _, seed = network_seeds(spec, task["index"])
+    device = train.resolve_device(task.get("device", "auto"))
+    result = train.train(
+        arch, recipe, splits, seed=seed, eval_every=spec.eval_every, device=device,
+        probes={name: probes.make_probe(name) for name in spec.probes},
+        keep_weights=spec.keep_weights,
+    )  # fmt: skip
+    arrays = {f"curve/{k}": v for k, v in result.curves.items()}
+    arrays |= {f"probe/{k}": v for k, v in result.probes.items()}
+    if result.weights is not None:
+        arrays["weights"] = result.weights
+    return {
+        "idx": task["index"], "seed": seed, "status": result.status,
+        "arch": arch.to_json(), "recipe": json.dumps(recipe.to_dict()),
+        "extra": json.dumps(extra), "n_params": archs.num_params(arch),
+        "depth": archs.depth(arch), "test_acc": result.test_acc, "test_loss": result.test_loss,
+        "wall_time": result.wall_time, "device": str(device), "arrays": arrays,
+    }  # fmt: skip
+
+
+def _init_worker() -> None:
+    import torch
+
+    torch.set_num_threads(1)  # one torch thread per worker: workers already fill the cores
+
+
+def default_executor(max_workers: int | None = None) -> Executor:
+    """A local process pool (spawned workers, one torch thread each)."""
+    return ProcessPoolExecutor(
+        max_workers=max_workers or os.cpu_count(),
+        mp_context=get_context("spawn"),
+        initializer=_init_worker,
+    )
+
+
+# ----------------------------------------------------------------------------- storage
+
+
+def _connect(path: str | os.PathLike) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), timeout=60)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.executescript(SCHEMA)
+    return conn
+
+
+def _check_spec(conn: sqlite3.Connection, spec: ZooSpec, path) -> None:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'spec'").fetchone()
+    if row is None:
+        with conn:
+            conn.execute("INSERT INTO meta VALUES ('spec', ?)", (json.dumps(spec.to_dict()),))
+        return
+    stored = json.loads(row[0])
+    mine = spec.to_dict()
+    differ = [k for k in mine if k != "n_networks" and stored.get(k) != mine[k]]
+    if differ:
+        detail = ", ".join(f"{k}: stored {stored.get(k)!r}, given {mine[k]!r}" for k in differ)
+        raise ValueError(f"zoo at {path} was built with another spec ({detail})")
+    if spec.n_networks > stored["n_networks"]:
+        with conn:
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'spec'", (json.dumps(mine),))
+
+
+def _write(conn: sqlite3.Connection, record: dict) -> None:
+    arrays = record.pop("arrays")
+    columns = ", ".join(record)
+    with conn:  # one transaction: the row and all its arrays, or nothing
+        conn.execute(
+            f"INSERT INTO networks ({columns}) VALUES ({', '.join('?' * len(record))})",
+            tuple(record.values()),
+        )
+        conn.executemany(
+            "INSERT INTO arrays VALUES (?, ?, ?)",
+            [(record["idx"], name, _encode(a)) for name, a in arrays.items()],
+        )
+
+
+def build(
+    spec: ZooSpec,
+    path: str | os.PathLike,
+    executor: Executor | None = None,
+    progress: bool = True,
+    *,
+    root: str | os.PathLike | None = None,
+    device: str = "auto",
+    modules: Iterable[str] = (),
+) -> Path:
+    """Train every network of `spec` not yet in the zoo at `path`.
+
+    Args:
+        spec: the zoo to build.
+        path: the SQLite file (created if missing).
+        executor: any `concurrent.futures.Executor` (a Dask client's ``get_executor()``
+            works); default a local process pool with one torch thread per worker.
+        progress: show a tqdm progress bar.
+        root: data root passed to `common.data.load`.
+        device: training device in the workers (``auto``: CUDA when present).
+        modules: modules the workers import first (families or probes registered at run time).
+
+    Returns:
+        `path`. Raises RuntimeError naming networks whose training raised (the others are kept).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    get_family(spec.family)  # fail fast on an unknown family
+    conn = _connect(path)
+    try:
+        _check_spec(conn, spec, path)
+        done = {i for (i,) in conn.execute("SELECT idx FROM networks")}
+        missing = [i for i in range(spec.n_networks) if i not in done]
+        if not missing:
+            return path
+        modules = list(modules) + sorted({getattr(get_family(spec.family), "__module__", "")})
+        tasks = [
+            {"spec": spec.to_dict(), "index": i, "root": None if root is None else str(root),
+             "device": device, "modules": [m for m in modules if m and m != "__main__"]}
+            for i in missing
+        ]  # fmt: skip
+        own = executor is None
+        executor = default_executor(min(len(tasks), os.cpu_count() or 1)) if own else executor
+        failures = []
+        try:
+            futures = {executor.submit(train_network, t): t["index"] for t in tasks}
+            bar = tqdm(total=len(futures), desc=f"zoo {path.name}", disable=not progress)
+            for future in as_completed(futures):
+                try:
+                    _write(conn, future.result())
+                except Exception:  # noqa: BLE001 - keep building the others
+                    failures.append((futures[future], traceback.format_exc()))
+                bar.update()
+            bar.close()
+        finally:
+            if own:
+                executor.shutdown(cancel_futures=True)
+        if failures:
+            raise RuntimeError(
+                f"{len(failures)} network(s) failed: {[i for i, _ in failures]}; first:\n"
+                f"{failures[0][1]}"
+            )
+        return path
+    finally:
+        conn.close()
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def _pad(rows: list[np.ndarray], n: int) -> np.ndarray:
+    """Stack per-network arrays of lengths <= n along a new axis 0, NaN-padded (diverged)."""
+    shapes = {r.shape[1:] for r in rows if len(r)}
+    if len(shapes) > 1:
+        raise ValueError(f"per-network shapes differ {sorted(shapes)}; use probe_list()")
+    tail = shapes.pop() if shapes else ()
+    out = np.full((len(rows), n, *tail), np.nan)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r[:n]
+    return out
+
+
+@dataclass
+class Zoo:
+    """A loaded zoo: one table row per network plus arrays aligned with `eval_epochs`.
+
+    A truncated zoo (`truncate(budget)`) shows nothing recorded after `budget` epochs:
+    curves and probes are cut, final targets, test results and weights are hidden, and a
+    network's status says whether it had diverged by then.
+    """
+
+    spec: ZooSpec
+    table: pd.DataFrame
+    eval_epochs: np.ndarray
+    arrays: list[dict[str, np.ndarray]]  # per network: "curve/..", "probe/..", "weights"
+    budget: float | None = None  # None: fully visible
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def _visible(self, name: str) -> list[np.ndarray]:
+        if self.arrays and not any(name in a for a in self.arrays):
+            known = sorted({k for a in self.arrays for k in a})
+            raise KeyError(f"{name!r} not recorded in this zoo; recorded: {known}")
+        return [a.get(name, np.empty(0))[: len(self.eval_epochs)] for a in self.arrays]
+
+    def curve(self, name: str) -> np.ndarray:
+        """[n_networks, n_evals] curve (one of CURVES), NaN after a divergence."""
+        if name not in CURVES:
+            raise ValueError(f"unknown curve {name!r}; expected one of {CURVES}")
+        return _pad(self._visible(f"curve/{name}"), len(self.eval_epochs))
+
+    def probe(self, name: str) -> np.ndarray:
+        """[n_networks, n_evals, ...] probe outputs (NaN-padded); ragged probes: probe_list."""
+        return _pad(self._visible(f"probe/{name}"), len(self.eval_epochs))
+
+    def probe_list(self, name: str) -> list[np.ndarray]:
+        """Per network, its [n_evals_recorded, ...] probe outputs (shapes may differ)."""
+        return self._visible(f"probe/{name}")
+
+    def weights(self) -> np.ndarray:
+        """[n_networks, n_weights] final weights (NaN rows for diverged networks)."""
+        if self.budget is not None and self.budget < self.spec.epochs:
+            raise ValueError(f"final weights are not visible at budget {self.budget}")
+        if not self.spec.keep_weights:
+            raise ValueError("this zoo was built without keep_weights=True")
+        rows = [a.get("weights") for a in self.arrays]
+        size = max((len(r) for r in rows if r is not None), default=0)
+        if any(r is not None and len(r) != size for r in rows):
+            raise ValueError("networks have different weight counts (architectures differ)")
+        return np.stack([np.full(size, np.nan) if r is None else r for r in rows])
+
+    def target(self, name: str = "final_val_acc") -> np.ndarray:
+        """Per-network target: final_val_acc, max_val_acc or test_acc (NaN if diverged)."""
+        if name not in TARGETS:
+            raise ValueError(f"unknown target {name!r}; expected one of {TARGETS}")
+        if name not in self.table:
+            raise ValueError(f"target {name!r} is hidden in a zoo truncated at {self.budget}")
+        return self.table[name].to_numpy(dtype=float)
+
+    def subset(self, rows) -> Zoo:
+        """The networks selected by a boolean mask or positions (not `idx` values)."""
+        positions = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)
+        return replace(
+            self,
+            table=self.table.iloc[positions].reset_index(drop=True),
+            arrays=[self.arrays[i] for i in positions],
+        )
+
+    def truncate(self, budget: float) -> Zoo:
+        """A view in which nothing after `budget` epochs of training is visible."""
+        if budget < 0:
+            raise ValueError(f"budget={budget} must be >= 0 epochs")
+        if budget >= self.spec.epochs:
+            return replace(self, budget=float(budget))
+        n = int(np.searchsorted(self.eval_epochs, budget + 1e-9))
+        table = self.table.drop(columns=[c for c in HIDDEN_WHEN_TRUNCATED if c in self.table])
+        seen = np.array([len(a.get("curve/val_acc", ())) for a in self.arrays])
+        table["status"] = np.where((seen < n) & (self.table["status"] != "ok"), "diverged", "ok")
+        arrays = [{k: v for k, v in a.items() if k != "weights"} for a in self.arrays]
+        return replace(
+            self, table=table, eval_epochs=self.eval_epochs[:n], arrays=arrays,
+            budget=float(budget),
+        )  # fmt: skip
+
+
+def load(path: str | os.PathLike) -> Zoo:
+    """Load the zoo at `path` (all networks finished so far, in index order)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no zoo at {path}; build one with common.zoo.build")
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'spec'").fetchone()
+        if row is None:
+            raise ValueError(f"{path} holds no zoo spec (not a zoo, or never built)")
+        spec = ZooSpec.from_dict(json.loads(row[0]))
+        table = pd.read_sql_query("SELECT * FROM networks ORDER BY idx", conn)
+        arrays: dict[int, dict] = {int(i): {} for i in table["idx"]}
+        for idx, name, blob in conn.execute("SELECT idx, name, data FROM arrays"):
+            arrays[idx][name] = _decode(blob)
+    finally:
+        conn.close()
+    ordered = [arrays[int(i)] for i in table["idx"]]
+    val_acc = [a.get("curve/val_acc", np.empty(0)) for a in ordered]
+    table["final_val_acc"] = [v[-1] if s == "ok" else np.nan for v, s in zip(val_acc, table.status)]
+    table["max_val_acc"] = [
+        np.nanmax(v) if s == "ok" and len(v) else np.nan for v, s in zip(val_acc, table.status)
+    ]
+    recipes = pd.DataFrame([json.loads(r) for r in table["recipe"]], index=table.index)
+    extras = pd.DataFrame([json.loads(e) for e in table["extra"]], index=table.index)
+    table = pd.concat([table.drop(columns=["recipe", "extra"]), recipes, extras], axis=1)
+    return Zoo(spec, table, eval_schedule(spec.epochs, spec.eval_every), ordered)
