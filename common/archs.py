@@ -14,6 +14,9 @@ Layer types and their keys (defaults in brackets):
 - ``relu`` / ``sigmoid`` / ``tanh`` / ``batchnorm`` / ``flatten`` / ``global_avg_pool``
 - ``dropout``: ``p``
 - ``linear``: ``out_features`` (the last layer must be linear, with ``num_classes`` outputs)
+
+Any layer may declare ``in_channels`` (``in_features`` for linear); a mismatch with what it
+receives is an error, which catches hand-written architectures that lost track of widths.
 """
 
 from __future__ import annotations
@@ -82,6 +85,9 @@ def _make_layer(layer: dict, shape: tuple, where: str) -> tuple[nn.Module, tuple
     if kind not in LAYER_TYPES:
         raise ValueError(f"{where}: unknown layer type {kind!r}; expected one of {LAYER_TYPES}")
     spatial = len(shape) == 3
+    declared = layer.get("in_channels", layer.get("in_features"))
+    if declared is not None and declared != shape[0]:
+        raise ValueError(f"{where}: declares {declared} input channels but receives {shape[0]}")
     if kind in ("conv", "maxpool", "avgpool", "batchnorm", "global_avg_pool") and not spatial:
         raise ValueError(f"{where}: {kind} needs a [C, H, W] input, got flat shape {shape}")
     if kind == "conv":

@@ -1,0 +1,102 @@
+"""The ``nnperf`` command line: ``nnperf zoo build ...`` and ``nnperf zoo info PATH``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+
+def _option(text: str) -> tuple[str, object]:
+    """``key=value`` with a JSON value (plain strings allowed): a family option."""
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    key, value = text.split("=", 1)
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+def _zoo_build(args) -> int:
+    from common import zoo
+
+    spec = zoo.ZooSpec(
+        family=args.family,
+        dataset=args.dataset,
+        n_networks=args.n,
+        seed=args.seed,
+        epochs=args.epochs,
+        eval_every=args.eval_every,
+        probes=tuple(args.probe),
+        family_options=dict(args.option),
+        keep_weights=args.keep_weights,
+    )
+    executor = None
+    if args.workers is not None:
+        executor = zoo.default_executor(args.workers)
+    try:
+        zoo.build(spec, args.path, executor, root=args.root, device=args.device)
+    finally:
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+    print(args.path)
+    return 0
+
+
+def _zoo_info(args) -> int:
+    from common import zoo
+
+    z = zoo.load(args.path)
+    print(f"zoo {args.path}")
+    print(json.dumps(z.spec.to_dict(), indent=2))
+    print(f"networks: {len(z)} of {z.spec.n_networks}")
+    print(z.table["status"].value_counts().to_string())
+    ok = z.table["status"] == "ok"
+    if ok.any():
+        cols = ["n_params", "depth", "final_val_acc", "max_val_acc", "test_acc", "wall_time"]
+        print(z.table.loc[ok, cols].describe().T[["mean", "min", "max"]].to_string())
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="nnperf", description=__doc__)
+    commands = top.add_subparsers(dest="command", required=True)
+    zoo_cmd = commands.add_parser("zoo", help="build and inspect model zoos")
+    zoo_sub = zoo_cmd.add_subparsers(dest="zoo_command", required=True)
+
+    b = zoo_sub.add_parser("build", help="train the missing networks of a zoo")
+    b.add_argument("path", help="SQLite file of the zoo (created or resumed)")
+    b.add_argument("--family", required=True, help="registered family, e.g. demo")
+    b.add_argument("--dataset", default="digits")
+    b.add_argument("-n", type=int, default=20, help="number of networks")
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--epochs", type=float, default=5.0)
+    b.add_argument("--eval-every", type=float, default=1.0)
+    b.add_argument("--probe", action="append", default=[], help="probe name (repeatable)")
+    b.add_argument("--option", action="append", type=_option, default=[], help="KEY=VALUE")
+    b.add_argument("--keep-weights", action="store_true")
+    b.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
+    b.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
+    b.add_argument("--root", default=None, help="data root (default NNPERF_DATA)")
+    b.set_defaults(func=_zoo_build)
+
+    i = zoo_sub.add_parser("info", help="summarise a zoo")
+    i.add_argument("path")
+    i.set_defaults(func=_zoo_info)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError) as error:
+        print(f"nnperf: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Metrics of a performance predictor: errors, rank correlations and top-set quality.
+
+Top-x % overlap and the mean-accuracy gap follow PEng4NN (Sec. IV-C, Tables IV and V): the
+predicted best set has as many networks as the true best set, and the overlap is
+|top x % by truth ∩ top x % by prediction| / |top x % by truth|. Regret is the true accuracy
+of the best network minus that of the network predicted best.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+
+def _check(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
+    t, p = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
+    if t.shape != p.shape or t.ndim != 1:
+        raise ValueError(f"y_true {t.shape} and y_pred {p.shape} must be equal-length vectors")
+    if len(t) < 2:
+        raise ValueError(f"need at least 2 networks, got {len(t)}")
+    if not (np.isfinite(t).all() and np.isfinite(p).all()):
+        raise ValueError("y_true and y_pred must be finite (drop diverged networks first)")
+    return t, p
+
+
+def mse(y_true, y_pred) -> float:
+    t, p = _check(y_true, y_pred)
+    return float(np.mean((t - p) ** 2))
+
+
+def r2(y_true, y_pred) -> float:
+    """Coefficient of determination 1 - SS_res / SS_tot (NaN when the truth is constant)."""
+    t, p = _check(y_true, y_pred)
+    ss_tot = np.sum((t - t.mean()) ** 2)
+    return float(1.0 - np.sum((t - p) ** 2) / ss_tot) if ss_tot > 0 else float("nan")
+
+
+def kendall_tau(y_true, y_pred) -> float:
+    """Kendall's τ-b (ties counted as in scipy)."""
+    return float(stats.kendalltau(*_check(y_true, y_pred)).statistic)
+
+
+def spearman_rho(y_true, y_pred) -> float:
+    return float(stats.spearmanr(*_check(y_true, y_pred)).statistic)
+
+
+def top_k(values: np.ndarray, fraction: float) -> np.ndarray:
+    """Positions of the best ceil(fraction * n) values (highest first, stable on ties)."""
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction={fraction} must be in (0, 1]")
+    k = max(1, int(np.ceil(fraction * len(values) - 1e-9)))
+    return np.argsort(-values, kind="stable")[:k]
+
+
+def top_overlap(y_true, y_pred, fraction: float = 0.1) -> float:
+    """|top x % by truth ∩ top x % by prediction| / |top x % by truth| (PEng4NN Sec. IV-C)."""
+    t, p = _check(y_true, y_pred)
+    true_top, pred_top = top_k(t, fraction), top_k(p, fraction)
+    return len(np.intersect1d(true_top, pred_top)) / len(true_top)
+
+
+def top_mean_gap(y_true, y_pred, fraction: float = 0.1) -> float:
+    """Mean true accuracy of the true top x % minus that of the predicted top x % (Table V)."""
+    t, p = _check(y_true, y_pred)
+    return float(t[top_k(t, fraction)].mean() - t[top_k(p, fraction)].mean())
+
+
+def regret(y_true, y_pred) -> float:
+    """Best true value minus the true value of the network ranked first by the prediction."""
+    t, p = _check(y_true, y_pred)
+    return float(t.max() - t[np.argmax(p)])
+
+
+def all_metrics(y_true, y_pred) -> dict[str, float]:
+    """Every metric of the comparison table, by column name."""
+    return {
+        "kendall_tau": kendall_tau(y_true, y_pred),
+        "spearman_rho": spearman_rho(y_true, y_pred),
+        "r2": r2(y_true, y_pred),
+        "mse": mse(y_true, y_pred),
+        "top10_overlap": top_overlap(y_true, y_pred, 0.1),
+        "top20_overlap": top_overlap(y_true, y_pred, 0.2),
+        "top10_gap": top_mean_gap(y_true, y_pred, 0.1),
+        "regret": regret(y_true, y_pred),
+    }
