@@ -364,13 +364,17 @@ class Zoo:
         """Per network, its [n_evals_recorded, ...] probe outputs (shapes may differ)."""
         return self._visible(f"probe/{name}")
 
-    def weights(self) -> np.ndarray:
-        """[n_networks, n_weights] final weights (NaN rows for diverged networks)."""
+    def weights_list(self) -> list[np.ndarray | None]:
+        """Per network, its final weights as one flat vector (None if it diverged)."""
         if self.budget is not None and self.budget < self.spec.epochs:
             raise ValueError(f"final weights are not visible at budget {self.budget}")
         if not self.spec.keep_weights:
             raise ValueError("this zoo was built without keep_weights=True")
-        rows = [a.get("weights") for a in self.arrays]
+        return [a.get("weights") for a in self.arrays]
+
+    def weights(self) -> np.ndarray:
+        """[n_networks, n_weights] final weights (NaN rows for diverged networks)."""
+        rows = self.weights_list()
         size = max((len(r) for r in rows if r is not None), default=0)
         if any(r is not None and len(r) != size for r in rows):
             raise ValueError("networks have different weight counts (architectures differ)")
