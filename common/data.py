@@ -134,9 +134,7 @@ def _mnist_like(name: str, cls_name: str):
         def make(cls, dl):
             return [cls(str(root), train=t, download=dl) for t in (True, False)]
 
-        train, test = _torchvision(
-            name, cls_name, root / cls_name / "raw", files, download, make
-        )
+        train, test = _torchvision(name, cls_name, root / cls_name / "raw", files, download, make)
         return (
             train.data.numpy()[:, None],
             train.targets.numpy().astype(np.int64),
@@ -195,9 +193,11 @@ def _grayscale(loader: Callable[[Path, bool], RawArrays]):
         tx, ty, sx, sy = loader(root, download)
 
         def to_gray(x):  # [N, 3, H, W] uint8 -> [N, 1, H, W] uint8
-            return np.einsum("nchw,c->nhw", x.astype(np.float32), GRAY_WEIGHTS).round()[
-                :, None
-            ].astype(np.uint8)
+            return (
+                np.einsum("nchw,c->nhw", x.astype(np.float32), GRAY_WEIGHTS)
+                .round()[:, None]
+                .astype(np.uint8)
+            )
 
         return to_gray(tx), ty, to_gray(sx), sy
 

@@ -5,7 +5,9 @@ with the network and the penultimate features of the validation images (and thei
 It may also define ``on_train_batch(features, labels)``, called with the penultimate features
 of every training minibatch as they come out of the training pass (Cao et al., Algorithm 1).
 Probes are registered by name with a factory, so that a zoo spec lists names and every
-network gets fresh probe instances; packages add their own (e.g. ``fh``).
+network gets fresh probe instances; packages add their own (e.g. ``fh``) with
+`register_probe` or an entry point in the ``nnperf.probes`` group (found by worker processes
+without any import by hand).
 
 Shipped here: ``weight_stats``, the per-layer weight statistics W̃_L of Unterthiner et al.
 (Sec. 4.2, input feature (3)): for every convolution and linear layer, kernels and biases
@@ -15,6 +17,7 @@ separately, the mean, the variance and the 0/25/50/75/100 % quantiles.
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib.metadata import entry_points
 from typing import Protocol
 
 import numpy as np
@@ -38,6 +41,11 @@ def register_probe(name: str, factory: Callable[[], Probe]) -> None:
 
 
 def make_probe(name: str) -> Probe:
+    """A fresh probe: registered here, else from the ``nnperf.probes`` entry point group."""
+    if name not in PROBES:
+        found = entry_points(group="nnperf.probes", name=name)
+        if found:
+            PROBES[name] = next(iter(found)).load()
     if name not in PROBES:
         raise ValueError(
             f"unknown probe {name!r}; registered: {sorted(PROBES)} (a package registers its"

@@ -136,9 +136,7 @@ def lr_factor(recipe: Recipe, epoch: float) -> float:
 def make_optimizer(recipe: Recipe, params) -> torch.optim.Optimizer:
     common = {"lr": recipe.lr, "weight_decay": recipe.weight_decay}
     if recipe.optimizer == "sgd":
-        return torch.optim.SGD(
-            params, momentum=recipe.momentum, nesterov=recipe.nesterov, **common
-        )
+        return torch.optim.SGD(params, momentum=recipe.momentum, nesterov=recipe.nesterov, **common)
     if recipe.optimizer == "adam":
         return torch.optim.Adam(params, **common)
     return torch.optim.RMSprop(params, **common)

@@ -24,7 +24,7 @@ import sqlite3
 import traceback
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from importlib import import_module
 from importlib.metadata import entry_points
 from multiprocessing import get_context
@@ -166,7 +166,9 @@ def train_network(task: dict) -> dict:
     splits = data.load(
         spec.dataset, task.get("root"), val_size=spec.val_size, seed=spec.seed, scaling=spec.scaling
     )
-    arch, recipe, extra = sample_network(spec, task["index"], splits.input_shape, splits.num_classes)
+    arch, recipe, extra = sample_network(
+        spec, task["index"], splits.input_shape, splits.num_classes
+    )
     _, seed = network_seeds(spec, task["index"])
     device = train.resolve_device(task.get("device", "auto"))
     result = train.train(
@@ -433,9 +435,12 @@ def load(path: str | os.PathLike) -> Zoo:
         conn.close()
     ordered = [arrays[int(i)] for i in table["idx"]]
     val_acc = [a.get("curve/val_acc", np.empty(0)) for a in ordered]
-    table["final_val_acc"] = [v[-1] if s == "ok" else np.nan for v, s in zip(val_acc, table.status)]
+    table["final_val_acc"] = [
+        v[-1] if s == "ok" else np.nan for v, s in zip(val_acc, table.status, strict=True)
+    ]
     table["max_val_acc"] = [
-        np.nanmax(v) if s == "ok" and len(v) else np.nan for v, s in zip(val_acc, table.status)
+        np.nanmax(v) if s == "ok" and len(v) else np.nan
+        for v, s in zip(val_acc, table.status, strict=True)
     ]
     recipes = pd.DataFrame([json.loads(r) for r in table["recipe"]], index=table.index)
     extras = pd.DataFrame([json.loads(e) for e in table["extra"]], index=table.index)

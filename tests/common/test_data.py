@@ -91,7 +91,9 @@ def test_bad_arguments_are_named():
         data.load("digits", val_size=1.5)
 
 
-@pytest.mark.parametrize(("name", "folder"), [("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST")])
+@pytest.mark.parametrize(
+    ("name", "folder"), [("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST")]
+)
 def test_idx_files_through_torchvision(tmp_path, name, folder):
     images = {p: RNG.integers(0, 256, (n, 28, 28), dtype=np.uint8) for p, n in
               (("train", N_TRAIN), ("t10k", N_TEST))}  # fmt: skip
@@ -110,9 +112,14 @@ def test_cifar_pickle_batches_and_grayscale(tmp_path, no_checksums):
     folder.mkdir()
     batches = {f"data_batch_{i}": rgb(8) for i in range(1, 6)} | {"test_batch": rgb(N_TEST)}
     for name, x in batches.items():
-        entry = {"data": x.transpose(0, 3, 1, 2).reshape(len(x), -1), "labels": list(_labels(len(x)))}
+        entry = {
+            "data": x.transpose(0, 3, 1, 2).reshape(len(x), -1),
+            "labels": list(_labels(len(x))),
+        }
         (folder / name).write_bytes(pickle.dumps(entry))
-    (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": [str(i) for i in range(10)]}))
+    (folder / "batches.meta").write_bytes(
+        pickle.dumps({"label_names": [str(i) for i in range(10)]})
+    )
     train_x, _, test_x, _ = data.raw_arrays("cifar10", str(tmp_path), False)
     expected = np.concatenate([batches[f"data_batch_{i}"] for i in range(1, 6)])
     assert np.array_equal(train_x, expected.transpose(0, 3, 1, 2))
@@ -142,7 +149,9 @@ def test_svhn_mat_files_and_label_ten_is_zero(tmp_path, no_checksums):
         x = rgb(n)
         y = _labels(n) + 1  # SVHN labels are 1..10, 10 meaning digit 0
         written[split] = (x, y)
-        scipy.io.savemat(folder / f"{split}_32x32.mat", {"X": x.transpose(1, 2, 3, 0), "y": y[:, None]})
+        scipy.io.savemat(
+            folder / f"{split}_32x32.mat", {"X": x.transpose(1, 2, 3, 0), "y": y[:, None]}
+        )
     train_x, train_y, _, _ = data.raw_arrays("svhn", str(tmp_path), False)
     assert np.array_equal(train_x, written["train"][0].transpose(0, 3, 1, 2))
     assert np.array_equal(train_y, written["train"][1] % 10)

@@ -59,9 +59,7 @@ def test_eval_schedule():
 
 def test_learning_rate_schedules_by_hand():
     step = train.Recipe(schedule="step", milestones=(2, 4), gamma=0.1, epochs=6)
-    assert [train.lr_factor(step, e) for e in (0, 1.9, 2, 4.5)] == pytest.approx(
-        [1, 1, 0.1, 0.01]
-    )
+    assert [train.lr_factor(step, e) for e in (0, 1.9, 2, 4.5)] == pytest.approx([1, 1, 0.1, 0.01])
     linear = train.Recipe(schedule="linear", epochs=4)
     assert train.lr_factor(linear, 1) == pytest.approx(0.75)
     cosine = train.Recipe(schedule="cosine", epochs=4)

@@ -1,0 +1,92 @@
+"""The evaluator: splits, truncation (no peeking), timing columns, and the two baselines."""
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LinearRegression
+
+from common import compare, metrics
+from common.compare import Predictor, Requirements
+
+
+class Spy(Predictor):
+    """Records what it was shown; predicts the number of visible evaluations plus noise."""
+
+    requires = Requirements(curve=True)
+    seen: list = []
+
+    def fit(self, zoo, budget):
+        self.fit_size = len(zoo)
+        return self
+
+    def predict(self, zoo, budget):
+        with pytest.raises(ValueError, match="hidden"):
+            zoo.target("test_acc")
+        Spy.seen.append((budget, self.fit_size, zoo.eval_epochs.copy(), zoo.curve("val_acc")))
+        return np.random.default_rng(0).random(len(zoo))
+
+
+def test_last_seen_value_at_full_budget_is_exact_and_table_is_flat(tiny_zoo):
+    table = compare.evaluate(
+        [compare.LastSeenValue(), compare.ParamDepthRegression()], tiny_zoo,
+        budgets=[0, 1.0, 2.0], train_size=[4, 6], seed=[0, 1],
+    )  # fmt: skip
+    full = table[(table.method == "LastSeenValue") & (table.budget == 2.0)]
+    assert len(full) == 2  # one per seed, train size 0: it learns from no networks
+    assert (full.train_size == 0).all()
+    assert full.kendall_tau.to_numpy() == pytest.approx(1.0)
+    assert full.mse.to_numpy() == pytest.approx(0.0)
+    assert not ((table.method == "LastSeenValue") & (table.budget == 0)).any()  # nothing seen
+    pdr = table[table.method == "ParamDepthRegression"]
+    assert sorted(set(pdr.train_size)) == [4, 6] and len(pdr) == 2 * 2 * 3
+    assert (table.n_test == len(tiny_zoo) - 6).all()  # one held-out set per seed
+    for column in ("fit_seconds", "query_seconds_per_network", "epochs_per_network",
+                   "init_epochs", "top10_overlap", "spearman_rho", "r2"):  # fmt: skip
+        assert column in table
+    assert (pdr.init_epochs == pdr.train_size * tiny_zoo.spec.epochs).all()
+
+
+def test_param_depth_regression_matches_a_direct_fit(tiny_zoo):
+    table = compare.evaluate(
+        [compare.ParamDepthRegression()], tiny_zoo, budgets=[0], train_size=8, seed=5
+    )
+    assert np.isfinite(tiny_zoo.target("final_val_acc")).all()  # so the evaluator keeps all
+    order = np.random.default_rng(5).permutation(len(tiny_zoo))
+    train, held = tiny_zoo.subset(order[:8]), tiny_zoo.subset(order[8:])
+
+    def x(z):
+        return np.column_stack([np.log(z.table.n_params.to_numpy(float)), z.table.depth])
+
+    expected = LinearRegression().fit(x(train), train.target("final_val_acc")).predict(x(held))
+    truth = held.target("final_val_acc")
+    assert table.mse.item() == pytest.approx(metrics.mse(truth, expected))
+    assert table.kendall_tau.item() == pytest.approx(metrics.kendall_tau(truth, expected))
+
+
+def test_evaluator_truncates_held_out_zoo_before_predict(tiny_zoo):
+    Spy.seen.clear()
+    compare.evaluate([Spy()], tiny_zoo, budgets=[0.5, 1.5], train_size=5)
+    (b1, fit1, epochs1, curve1), (b2, _, epochs2, curve2) = Spy.seen
+    assert fit1 == 0  # needs no training networks: it is given none
+    assert epochs1.tolist() == [0.5] and curve1.shape[1] == 1
+    assert epochs2.tolist() == [0.5, 1.0, 1.5] and curve2.shape[1] == 3
+
+
+def test_requirements_are_checked(tiny_zoo):
+    class NeedsProbe(Spy):
+        requires = Requirements(probes=("fh",))
+
+    with pytest.raises(ValueError, match=r"needs probes \['fh'\]"):
+        compare.evaluate([NeedsProbe()], tiny_zoo, budgets=[1.0], train_size=2)
+    with pytest.raises(ValueError, match="too few"):
+        compare.evaluate([compare.LastSeenValue()], tiny_zoo, budgets=[1.0], train_size=100)
+    with pytest.raises(ValueError, match="unknown target"):
+        compare.evaluate([compare.LastSeenValue()], tiny_zoo, budgets=[1.0], target="acc")
+
+
+def test_a_predictor_without_fit_cannot_be_made():
+    class Incomplete(Predictor):
+        def predict(self, zoo, budget):
+            return np.zeros(len(zoo))
+
+    with pytest.raises(TypeError, match="fit"):
+        Incomplete()
