@@ -17,12 +17,13 @@ separately, the mean, the variance and the 0/25/50/75/100 % quantiles.
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib.metadata import entry_points
 from typing import Protocol
 
 import numpy as np
 import torch
 from torch import nn
+
+from common.plugins import lookup
 
 QUANTILES = (0.0, 0.25, 0.5, 0.75, 1.0)  # Unterthiner Sec. 4.2: q in {0, 25, 50, 75, 100}
 STATS_PER_TENSOR = 2 + len(QUANTILES)  # mean, variance, quantiles
@@ -42,16 +43,7 @@ def register_probe(name: str, factory: Callable[[], Probe]) -> None:
 
 def make_probe(name: str) -> Probe:
     """A fresh probe: registered here, else from the ``nnperf.probes`` entry point group."""
-    if name not in PROBES:
-        found = entry_points(group="nnperf.probes", name=name)
-        if found:
-            PROBES[name] = next(iter(found)).load()
-    if name not in PROBES:
-        raise ValueError(
-            f"unknown probe {name!r}; registered: {sorted(PROBES)} (a package registers its"
-            " probes when it is imported)"
-        )
-    return PROBES[name]()
+    return lookup(PROBES, "nnperf.probes", name, "probe")()
 
 
 def tensor_statistics(values: torch.Tensor) -> torch.Tensor:

@@ -16,6 +16,7 @@ the ``nnperf.families`` group.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -26,7 +27,6 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, replace
 from importlib import import_module
-from importlib.metadata import entry_points
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -35,6 +35,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from common import archs
+from common.plugins import lookup
 from common.train import CURVES, Recipe, eval_schedule
 
 log = logging.getLogger(__name__)
@@ -65,14 +66,7 @@ def register_family(name: str, sampler: Callable) -> None:
 
 def get_family(name: str) -> Callable:
     """The sampler of family `name`: registered here, else from the entry point group."""
-    if name not in FAMILIES:
-        found = entry_points(group="nnperf.families", name=name)
-        if found:
-            FAMILIES[name] = next(iter(found)).load()
-    if name not in FAMILIES:
-        known = sorted(set(FAMILIES) | {e.name for e in entry_points(group="nnperf.families")})
-        raise ValueError(f"unknown zoo family {name!r}; known families: {known}")
-    return FAMILIES[name]
+    return lookup(FAMILIES, "nnperf.families", name, "zoo family")
 
 
 def demo_family(rng: np.random.Generator, *, input_shape, num_classes, max_width: int = 16):
@@ -156,16 +150,22 @@ def sample_network(spec: ZooSpec, index: int, input_shape, num_classes):
     return arch, replace(recipe, epochs=spec.epochs), dict(extra)
 
 
+@functools.lru_cache(maxsize=2)
+def _load_splits(dataset, root, val_size, seed, scaling):
+    """The zoo's data, loaded once per worker process (every network of a zoo shares it)."""
+    from common import data
+
+    return data.load(dataset, root, val_size=val_size, seed=seed, scaling=scaling)
+
+
 def train_network(task: dict) -> dict:
     """Train network ``task['index']`` of ``task['spec']``; return its record (no I/O)."""
-    from common import data, probes, train
+    from common import probes, train
 
     for module in task.get("modules", ()):
         import_module(module)  # registers families/probes defined outside common
     spec = ZooSpec.from_dict(task["spec"])
-    splits = data.load(
-        spec.dataset, task.get("root"), val_size=spec.val_size, seed=spec.seed, scaling=spec.scaling
-    )
+    splits = _load_splits(spec.dataset, task.get("root"), spec.val_size, spec.seed, spec.scaling)
     arch, recipe, extra = sample_network(
         spec, task["index"], splits.input_shape, splits.num_classes
     )

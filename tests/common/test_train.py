@@ -155,3 +155,8 @@ def test_every_optimizer_trains(digits, optimizer):
     result = train.train(ARCH, recipe, digits, keep_weights=True)
     assert result.status == "ok"
     assert result.weights.shape == (archs.num_params(ARCH),)
+
+
+def test_unknown_probe_names_the_known_ones():
+    with pytest.raises(ValueError, match=r"unknown probe 'nope'; known: \[.*'weight_stats'"):
+        probes.make_probe("nope")
