@@ -5,7 +5,9 @@ Data sits on the device as tensors and minibatches are index slices. Training is
 `eval_every` epochs (fractions allowed: PEng4NN validates every 0.5 epoch, Sec. III), where
 train and validation loss/accuracy are recorded and the probes are called; the test split is
 evaluated once at the end. A non-finite loss or weight ends the run as ``diverged`` with the
-curves recorded so far.
+curves recorded so far. `Run` trains evaluation by evaluation so that a caller can stop a
+network early (PEng4NN's engine, Sec. III; Baker et al.'s early stopping); `train` runs to the
+end.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
@@ -175,6 +177,135 @@ def flat_weights(model: nn.Module) -> np.ndarray:
     return torch.cat([p.detach().flatten().cpu() for p in model.parameters()]).float().numpy()
 
 
+@dataclass
+class Evaluation:
+    """What one evaluation measured (yielded by `Run` while it trains)."""
+
+    epoch: float
+    train_loss: float  # mean over the minibatches since the previous evaluation
+    train_acc: float
+    val_loss: float
+    val_acc: float
+    probes: dict[str, np.ndarray]
+
+
+class Run:
+    """One network in training; iterating it trains until the next evaluation and yields it.
+
+    A caller may stop iterating at any point (PEng4NN's engine, early-stopping rules) and
+    still ask for `result()`, which evaluates the test split on the network as it is then.
+    `train` iterates a run to the end. Arguments are those of `train`.
+    """
+
+    def __init__(self, arch, recipe, splits, *, seed=0, eval_every=1.0, probes=None,
+                 device="auto", keep_weights=False):  # fmt: skip
+        if tuple(arch.input_shape) != tuple(splits.input_shape):
+            raise ValueError(f"architecture input {arch.input_shape} != data {splits.input_shape}")
+        if arch.num_classes != splits.num_classes:
+            raise ValueError(
+                f"architecture has {arch.num_classes} classes, data {splits.num_classes}"
+            )
+        self.recipe, self.seed, self.keep_weights = recipe, seed, keep_weights
+        self.device = resolve_device(device)
+        self.data = splits.to(self.device)
+        self.probes = dict(probes or {})
+        self.start = time.perf_counter()
+        torch.manual_seed(seed)
+        self.model = build(arch)
+        initialize(self.model, recipe.init, recipe.init_variance)
+        self.model.to(self.device).train()
+        self.n_train = max(1, round(recipe.train_fraction * len(self.data.train_y)))
+        self.steps_per_epoch = math.ceil(self.n_train / recipe.batch_size)
+        self.eval_epochs = eval_schedule(recipe.epochs, eval_every)
+        self.eval_steps = np.round(self.eval_epochs * self.steps_per_epoch).astype(int)
+        if self.eval_steps[0] < 1 or np.any(np.diff(self.eval_steps) < 1):
+            raise ValueError(
+                f"eval_every={eval_every} is finer than one step ({self.steps_per_epoch} steps"
+                " per epoch); use a smaller batch size or a coarser eval_every"
+            )
+        self.status = "ok"
+        self.evaluations: list[Evaluation] = []
+
+    def __iter__(self) -> Iterator[Evaluation]:
+        model, data, recipe, dev = self.model, self.data, self.recipe, self.device
+        optimizer = make_optimizer(recipe, model.parameters())
+        batch_hooks = [
+            p.on_train_batch for p in self.probes.values() if hasattr(p, "on_train_batch")
+        ]
+        n_all = len(data.train_y)
+        subset = torch.from_numpy(
+            np.random.default_rng(self.seed).permutation(n_all)[: self.n_train]
+        )
+        subset = subset.to(dev)
+        shuffle = torch.Generator().manual_seed(self.seed)
+        eval_at = set(self.eval_steps.tolist())
+        loss_sum = torch.zeros((), device=dev)
+        correct = torch.zeros((), device=dev)
+        nonfinite = torch.zeros((), dtype=torch.bool, device=dev)
+        seen, order, per_epoch = 0, None, self.steps_per_epoch
+        for step in range(int(self.eval_steps[-1])):
+            if step % per_epoch == 0:
+                order = subset[torch.randperm(self.n_train, generator=shuffle).to(dev)]
+            for group in optimizer.param_groups:
+                group["lr"] = recipe.lr * lr_factor(recipe, step / per_epoch)
+            lo = (step % per_epoch) * recipe.batch_size
+            idx = order[lo : lo + recipe.batch_size]
+            x, y = data.train_x[idx], data.train_y[idx]
+            feats = model.features(x)
+            logits = model.classifier(feats)
+            loss = F.cross_entropy(logits, y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            for hook in batch_hooks:
+                hook(feats.detach(), y)
+            nonfinite |= ~torch.isfinite(loss.detach())
+            loss_sum += loss.detach() * len(y)
+            correct += (logits.detach().argmax(1) == y).sum()
+            seen += len(y)
+            if step + 1 not in eval_at:
+                continue
+            if bool(nonfinite) or not _finite(model):
+                self.status = "diverged"
+                log.info("run diverged at step %d (epoch %.2f)", step + 1, (step + 1) / per_epoch)
+                return
+            val_loss, val_acc, val_feats = evaluate(model, data.val_x, data.val_y)
+            evaluation = Evaluation(
+                epoch=float(self.eval_epochs[len(self.evaluations)]),
+                train_loss=loss_sum.item() / seen,
+                train_acc=correct.item() / seen,
+                val_loss=val_loss,
+                val_acc=val_acc,
+                probes={
+                    k: np.asarray(p(model, val_feats, data.val_y)) for k, p in self.probes.items()
+                },
+            )
+            self.evaluations.append(evaluation)
+            yield evaluation
+            loss_sum.zero_(), correct.zero_()
+            seen = 0
+
+    def result(self) -> RunResult:
+        """The run so far as a `RunResult` (test split evaluated unless it diverged)."""
+        test_loss, test_acc = float("nan"), float("nan")
+        if self.status == "ok":
+            test_loss, test_acc, _ = evaluate(self.model, self.data.test_x, self.data.test_y)
+        evals = self.evaluations
+        return RunResult(
+            status=self.status,
+            eval_epochs=np.array([e.epoch for e in evals], dtype=np.float64),
+            curves={k: np.array([getattr(e, k) for e in evals], dtype=np.float64) for k in CURVES},
+            probes={
+                k: np.stack([e.probes[k] for e in evals]) if evals else np.empty((0,))
+                for k in self.probes
+            },
+            test_loss=test_loss,
+            test_acc=test_acc,
+            wall_time=time.perf_counter() - self.start,
+            weights=flat_weights(self.model) if self.keep_weights and self.status == "ok" else None,
+        )
+
+
 def train(
     arch: Architecture,
     recipe: Recipe,
@@ -186,7 +317,7 @@ def train(
     device: str | torch.device = "auto",
     keep_weights: bool = False,
 ) -> RunResult:
-    """Train one network and record its curves.
+    """Train one network to the end and record its curves.
 
     Args:
         arch: the architecture (its input shape and class count must match `splits`).
@@ -201,87 +332,8 @@ def train(
     Returns:
         A `RunResult`; its status is ``diverged`` if a loss or weight became non-finite.
     """
-    if tuple(arch.input_shape) != tuple(splits.input_shape):
-        raise ValueError(f"architecture input {arch.input_shape} != data {splits.input_shape}")
-    if arch.num_classes != splits.num_classes:
-        raise ValueError(f"architecture has {arch.num_classes} classes, data {splits.num_classes}")
-    dev = resolve_device(device)
-    data = splits.to(dev)
-    probes = dict(probes or {})
-    batch_hooks = [p.on_train_batch for p in probes.values() if hasattr(p, "on_train_batch")]
-    start = time.perf_counter()
-
-    torch.manual_seed(seed)
-    model = build(arch)
-    initialize(model, recipe.init, recipe.init_variance)
-    model.to(dev).train()
-    optimizer = make_optimizer(recipe, model.parameters())
-    n_all = len(data.train_y)
-    n_train = max(1, round(recipe.train_fraction * n_all))
-    subset = torch.from_numpy(np.random.default_rng(seed).permutation(n_all)[:n_train]).to(dev)
-    shuffle = torch.Generator().manual_seed(seed)
-    steps_per_epoch = math.ceil(n_train / recipe.batch_size)
-    eval_epochs = eval_schedule(recipe.epochs, eval_every)
-    eval_steps = np.round(eval_epochs * steps_per_epoch).astype(int)
-    if eval_steps[0] < 1 or np.any(np.diff(eval_steps) < 1):
-        raise ValueError(
-            f"eval_every={eval_every} is finer than one step ({steps_per_epoch} steps per epoch);"
-            " use a smaller batch size or a coarser eval_every"
-        )
-    eval_at = set(eval_steps.tolist())
-
-    curves = {name: [] for name in CURVES}
-    probe_values = {name: [] for name in probes}
-    loss_sum = torch.zeros((), device=dev)
-    correct = torch.zeros((), device=dev)
-    seen, nonfinite, status, order = 0, torch.zeros((), dtype=torch.bool, device=dev), "ok", None
-    for step in range(int(eval_steps[-1])):
-        if step % steps_per_epoch == 0:
-            order = subset[torch.randperm(n_train, generator=shuffle).to(dev)]
-        for group in optimizer.param_groups:
-            group["lr"] = recipe.lr * lr_factor(recipe, step / steps_per_epoch)
-        lo = (step % steps_per_epoch) * recipe.batch_size
-        idx = order[lo : lo + recipe.batch_size]
-        x, y = data.train_x[idx], data.train_y[idx]
-        feats = model.features(x)
-        logits = model.classifier(feats)
-        loss = F.cross_entropy(logits, y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        for hook in batch_hooks:
-            hook(feats.detach(), y)
-        nonfinite |= ~torch.isfinite(loss.detach())
-        loss_sum += loss.detach() * len(y)
-        correct += (logits.detach().argmax(1) == y).sum()
-        seen += len(y)
-        if step + 1 not in eval_at:
-            continue
-        if bool(nonfinite) or not _finite(model):
-            status = "diverged"
-            log.info("run diverged at step %d (epoch %.2f)", step + 1, (step + 1) / steps_per_epoch)
-            break
-        val_loss, val_acc, val_feats = evaluate(model, data.val_x, data.val_y)
-        curves["train_loss"].append(loss_sum.item() / seen)
-        curves["train_acc"].append(correct.item() / seen)
-        curves["val_loss"].append(val_loss)
-        curves["val_acc"].append(val_acc)
-        for name, probe in probes.items():
-            probe_values[name].append(np.asarray(probe(model, val_feats, data.val_y)))
-        loss_sum.zero_(), correct.zero_()
-        seen = 0
-
-    n_done = len(curves["val_acc"])
-    test_loss, test_acc = (float("nan"), float("nan"))
-    if status == "ok":
-        test_loss, test_acc, _ = evaluate(model, data.test_x, data.test_y)
-    return RunResult(
-        status=status,
-        eval_epochs=eval_epochs[:n_done],
-        curves={k: np.array(v, dtype=np.float64) for k, v in curves.items()},
-        probes={k: np.stack(v) if v else np.empty((0,)) for k, v in probe_values.items()},
-        test_loss=test_loss,
-        test_acc=test_acc,
-        wall_time=time.perf_counter() - start,
-        weights=flat_weights(model) if keep_weights and status == "ok" else None,
-    )
+    run = Run(arch, recipe, splits, seed=seed, eval_every=eval_every, probes=probes,
+              device=device, keep_weights=keep_weights)  # fmt: skip
+    for _ in run:
+        pass
+    return run.result()

@@ -160,3 +160,15 @@ def test_every_optimizer_trains(digits, optimizer):
 def test_unknown_probe_names_the_known_ones():
     with pytest.raises(ValueError, match=r"unknown probe 'nope'; known: \[.*'weight_stats'"):
         probes.make_probe("nope")
+
+
+def test_a_run_stopped_early_matches_the_start_of_a_full_run(digits, run):
+    partial = train.Run(ARCH, RECIPE, digits, seed=7, eval_every=0.5)
+    for evaluation in partial:
+        if evaluation.epoch == 1.0:
+            break
+    result = partial.result()
+    assert result.eval_epochs.tolist() == [0.5, 1.0]
+    assert np.array_equal(result.curves["val_acc"], run.curves["val_acc"][:2])
+    assert np.array_equal(result.curves["train_loss"], run.curves["train_loss"][:2])
+    assert math.isfinite(result.test_acc)
