@@ -1,0 +1,96 @@
+"""PEng4NN's prediction analyzer (Sec. III-C, Algorithm 2) with Table II's parameters.
+
+Given the history H of (epoch, a_V, l_V, a_P) tuples, decide whether the predictions have
+converged to a stable estimate A_P:
+
+- too early (e ≤ N·E): keep training (line 3);
+- at e_max: stop, not converged, estimate = the maximum observed a_V (line 4);
+- condition 1: the latest prediction A_P ≤ 100 (line 6);
+- condition 2: the N most recent *predictions* all lie within t of their mean. The text
+  (Sec. III-C-2) says predictions; Algorithm 2's line 7 says "a_V". We follow the text. An
+  iteration whose fit failed has no prediction, so it breaks the run of N;
+- condition 3 (LOSS on and A_P a never-learn prediction, i.e. no better than always guessing
+  the majority class): the minimum validation loss has not improved during the last L epochs.
+
+Accuracies are percentages, as in the paper.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class AnalyzerSettings:
+    """The analyzer's parameters; defaults from PEng4NN Table II."""
+
+    n_recent: int = 3  # N: most recent predictions compared
+    epochs_per_iteration: float = 0.5  # E: epochs trained between validations
+    max_epochs: float = 20.0  # e_max
+    threshold: float = 0.5  # t: percentage points around the mean of the N predictions
+    loss_check: bool = False  # LOSS: on for unbalanced datasets (SVHN in the paper)
+    loss_epochs: float = 5.0  # L: epochs without a new minimum validation loss
+    never_learn: float = 10.0  # a_P (%) at or below this is never-learn: 100 × majority share
+
+    def __post_init__(self):
+        if self.n_recent < 1 or self.epochs_per_iteration <= 0 or self.max_epochs <= 0:
+            raise ValueError("n_recent >= 1, epochs_per_iteration > 0 and max_epochs > 0 needed")
+        if self.threshold < 0 or self.loss_epochs <= 0:
+            raise ValueError("threshold must be >= 0 and loss_epochs > 0")
+
+
+TABLE_II = AnalyzerSettings()  # the paper's settings (LOSS off: balanced datasets)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The engine's answer after an observation. `estimate` is in percent."""
+
+    stop: bool  # stop training this network
+    converged: bool  # the estimate is a converged prediction A_P (not the e_max fallback)
+    estimate: float  # A_P if converged; max a_V at e_max; else the latest a_P (or a_V)
+    epoch: float  # epoch of the observation that produced this decision
+
+
+def latest_estimate(val_acc: np.ndarray, predictions: np.ndarray) -> float:
+    """The most recent successful prediction, else the last observed accuracy."""
+    fitted = predictions[np.isfinite(predictions)]
+    return float(fitted[-1]) if len(fitted) else float(val_acc[-1])
+
+
+def loss_stalled(epochs: np.ndarray, val_loss: np.ndarray, loss_epochs: float) -> bool:
+    """Condition 3: no new minimum validation loss within the last `loss_epochs` epochs."""
+    recent = epochs > epochs[-1] - loss_epochs
+    if recent.all():  # fewer than L epochs observed: it cannot have stalled for L yet
+        return False
+    return bool(np.min(val_loss[recent]) >= np.min(val_loss[~recent]))
+
+
+def analyze(
+    epochs: np.ndarray,
+    val_acc: np.ndarray,
+    val_loss: np.ndarray,
+    predictions: np.ndarray,
+    settings: AnalyzerSettings = TABLE_II,
+) -> Decision:
+    """Algorithm 2 on a history (arrays aligned by observation; NaN = no prediction)."""
+    s, e = settings, float(epochs[-1])
+    keep_going = Decision(False, False, latest_estimate(val_acc, predictions), e)
+    if e >= s.max_epochs - 1e-9:  # line 4
+        return Decision(True, False, float(np.max(val_acc)), e)
+    if e <= s.n_recent * s.epochs_per_iteration + 1e-9:  # line 3
+        return keep_going
+    a_p = predictions[-1]
+    if not np.isfinite(a_p) or a_p > 100:  # no prediction this iteration; condition 1
+        return keep_going
+    recent = predictions[-s.n_recent :]
+    if len(recent) < s.n_recent or not np.isfinite(recent).all():
+        return keep_going
+    if np.any(np.abs(recent - recent.mean()) > s.threshold):  # condition 2
+        return keep_going
+    if s.loss_check and a_p <= s.never_learn:  # condition 3
+        if not loss_stalled(epochs, val_loss, s.loss_epochs):
+            return keep_going
+    return Decision(True, True, float(a_p), e)

@@ -1,0 +1,83 @@
+"""PEng4NN's core accuracy predictive function (Sec. III-B, Algorithm 1).
+
+f(x) = a − b^(c − x) is fitted with `scipy.optimize.curve_fit` to the validation accuracy
+history (in percent), epochs rescaled so that the first observation is x = 1. The bounds and
+initial values are the paper's (Sec. III-B-2): 0.5 ≤ a ≤ 102.5 (init 10), 1 ≤ b < ∞ (init
+1.001), 0 ≤ c < ∞ (init 100). The maximum accuracy prediction a_P is the fitted a. A fit that
+does not converge or yields non-finite values is reported as no prediction (None).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import OptimizeWarning, curve_fit
+
+A_BOUNDS = (0.5, 102.5)  # Sec. III-B-2: a slightly above 100 flags unreasonable growth
+B_BOUNDS = (1.0, np.inf)  # b < 1 would decrease to -inf
+C_BOUNDS = (0.0, np.inf)  # left shifts are not needed once x starts at 1
+INITIAL = (10.0, 1.001, 100.0)  # (a, b, c) initial values, Sec. III-B-2
+C_MIN = 3  # minimum number of points to fit (Algorithm 1, line 4)
+
+
+def f(x, a, b, c):
+    """The predictive function a − b^(c − x)."""
+    return a - np.power(b, c - x)
+
+
+@dataclass(frozen=True)
+class CurveFit:
+    """Fitted parameters; a is the maximum accuracy prediction a_P (percent)."""
+
+    a: float
+    b: float
+    c: float
+
+    def __call__(self, x):
+        return f(np.asarray(x, dtype=float), self.a, self.b, self.c)
+
+
+def check_history(epochs, val_acc) -> tuple[np.ndarray, np.ndarray]:
+    """Validate an accuracy history in percent; ValueError saying what is wrong."""
+    e, acc = np.asarray(epochs, dtype=float), np.asarray(val_acc, dtype=float)
+    if e.ndim != 1 or e.shape != acc.shape:
+        raise ValueError(f"epochs {e.shape} and accuracies {acc.shape} must be equal-length 1-d")
+    if len(e) == 0:
+        raise ValueError("empty history: at least one (epoch, accuracy) observation is needed")
+    if not (np.isfinite(e).all() and np.isfinite(acc).all()):
+        raise ValueError("history contains NaN or infinite epochs or accuracies")
+    if e[0] <= 0 or np.any(np.diff(e) <= 0):
+        raise ValueError(f"epochs must be positive and strictly increasing, got {e.tolist()}")
+    if acc.min() < 0 or acc.max() > 100:
+        raise ValueError(
+            f"accuracies must be percentages in [0, 100], got range [{acc.min()}, {acc.max()}]"
+        )
+    return e, acc
+
+
+def rescale(epochs: np.ndarray) -> np.ndarray:
+    """Epochs rescaled so the first observation is x = 1 (validated every 0.5 epoch: ×2)."""
+    return epochs / epochs[0]
+
+
+def fit(epochs, val_acc, *, max_evaluations: int = 5000) -> CurveFit | None:
+    """Fit f to an accuracy history (percent). None when there are fewer than C_MIN points
+    or the fit fails (no convergence, non-finite parameters): "no prediction this iteration".
+    """
+    e, acc = check_history(epochs, val_acc)
+    if len(e) < C_MIN:
+        return None
+    lower, upper = zip(A_BOUNDS, B_BOUNDS, C_BOUNDS, strict=True)
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", OptimizeWarning)
+            params, _ = curve_fit(
+                f, rescale(e), acc, p0=INITIAL, bounds=(lower, upper), maxfev=max_evaluations
+            )
+    except (RuntimeError, ValueError):  # no convergence, or non-finite residuals
+        return None
+    if not np.isfinite(params).all():
+        return None
+    return CurveFit(*map(float, params))

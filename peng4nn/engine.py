@@ -1,0 +1,117 @@
+"""The PEng4NN engine: follows one network, decoupled from any search method (Sec. III).
+
+`Engine.observe(epoch, val_acc, val_loss)` appends an observation (accuracy in percent),
+refits the curve (Algorithm 1) and asks the analyzer (Algorithm 2) whether to stop. `run`
+drives a training callable one iteration (E = 0.5 epoch) at a time; `replay` runs the same
+logic over a recorded curve; `train_live` trains a real network with `common.train.Run` and
+stops it when the engine says so. The zoo stores accuracies as fractions: `to_percent` is the
+one place where they are converted.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from peng4nn import curve
+from peng4nn.analyzer import TABLE_II, AnalyzerSettings, Decision, analyze
+
+
+def to_percent(fraction) -> np.ndarray:
+    """Zoo accuracies (fractions in [0, 1]) as the engine's percentages."""
+    values = np.asarray(fraction, dtype=float)
+    finite = values[np.isfinite(values)]
+    if len(finite) and (finite.min() < 0 or finite.max() > 1):
+        raise ValueError(
+            f"expected accuracies as fractions in [0, 1], got range [{finite.min()},"
+            f" {finite.max()}] (already percent?)"
+        )
+    return values * 100.0
+
+
+class Engine:
+    """Follows one network: its history H and the latest decision."""
+
+    def __init__(self, settings: AnalyzerSettings = TABLE_II):
+        self.settings = settings
+        self.epochs: list[float] = []
+        self.val_acc: list[float] = []
+        self.val_loss: list[float] = []
+        self.predictions: list[float] = []  # a_P per observation, NaN where the fit failed
+        self.fits: list[curve.CurveFit | None] = []
+        self.decision: Decision | None = None
+
+    def observe(self, epoch: float, val_acc: float, val_loss: float) -> Decision:
+        """Record one validation (accuracy in percent) and decide (Algorithms 1 and 2)."""
+        if self.decision is not None and self.decision.stop:
+            raise RuntimeError(f"the engine already stopped at epoch {self.decision.epoch}")
+        if not np.isfinite(val_loss):
+            raise ValueError(f"validation loss at epoch {epoch} is not finite ({val_loss})")
+        epochs, acc = curve.check_history([*self.epochs, epoch], [*self.val_acc, val_acc])
+        self.epochs.append(float(epoch))
+        self.val_acc.append(float(val_acc))
+        self.val_loss.append(float(val_loss))
+        fitted = curve.fit(epochs, acc)
+        self.fits.append(fitted)
+        self.predictions.append(np.nan if fitted is None else fitted.a)
+        self.decision = analyze(
+            epochs, acc, np.array(self.val_loss), np.array(self.predictions), self.settings
+        )
+        return self.decision
+
+    def run(self, step: Callable[[], tuple[float, float, float] | None]) -> Decision | None:
+        """Call `step()` (train E more epochs, return (epoch, val_acc %, val_loss), or None when
+        training can go no further) until the decision says stop; the last decision."""
+        while self.decision is None or not self.decision.stop:
+            observation = step()
+            if observation is None:
+                break
+            self.observe(*observation)
+        return self.decision
+
+
+def replay(epochs, val_acc, val_loss, settings: AnalyzerSettings = TABLE_II) -> Engine:
+    """Run the engine over a recorded curve (percent) until it stops or the curve ends."""
+    engine = Engine(settings)
+    observations = iter(zip(epochs, val_acc, val_loss, strict=True))
+    engine.run(lambda: next(observations, None))
+    return engine
+
+
+@dataclass
+class LiveResult:
+    """A real training run stopped by the engine."""
+
+    engine: Engine
+    epochs_trained: float
+    wall_time: float  # seconds, training and engine together
+    test_acc: float  # of the network as it was when training stopped (fraction)
+
+
+def train_live(arch, recipe, splits, settings: AnalyzerSettings = TABLE_II, **kw):
+    """Train `arch` with `common.train.Run`, validating every E epochs, until the engine stops.
+
+    Keyword arguments go to `common.train.Run` (seed, device, ...). The recipe's epochs are
+    set to e_max. Returns a `LiveResult`.
+    """
+    from dataclasses import replace
+
+    from common.train import Run
+
+    start = time.perf_counter()
+    recipe = replace(recipe, epochs=settings.max_epochs)
+    run = Run(arch, recipe, splits, eval_every=settings.epochs_per_iteration, **kw)
+    evaluations = iter(run)
+
+    def step():
+        e = next(evaluations, None)
+        return None if e is None else (e.epoch, float(to_percent(e.val_acc)), e.val_loss)
+
+    engine = Engine(settings)
+    engine.run(step)
+    result = run.result()
+    trained = float(result.eval_epochs[-1]) if len(result.eval_epochs) else 0.0
+    return LiveResult(engine, trained, time.perf_counter() - start, result.test_acc)

@@ -1,0 +1,55 @@
+"""`PEng4NNPredictor`: the engine as a `common.compare.Predictor`.
+
+It needs no trained networks. At budget b it replays the engine over each network's curve up
+to b; the estimate is the engine's latest (its converged A_P if it stopped, else the latest
+fitted a_P, else the last observed accuracy). `stop_epochs_` holds, after `predict`, the epoch
+at which the engine's own stopping rule fired (NaN where it had not fired within b).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from common.compare import Predictor, Requirements
+from common.zoo import Zoo
+from peng4nn.analyzer import TABLE_II, AnalyzerSettings
+from peng4nn.engine import replay, to_percent
+
+
+def replay_zoo(zoo: Zoo, settings: AnalyzerSettings = TABLE_II) -> pd.DataFrame:
+    """Replay the engine over every network of `zoo` (as far as it is visible).
+
+    Returns:
+        One row per network: ``estimate`` (fraction), ``converged``, ``stopped``,
+        ``stop_epoch`` (epoch of the last observation the engine used).
+    """
+    val_acc, val_loss = to_percent(zoo.curve("val_acc")), zoo.curve("val_loss")
+    rows = []
+    for acc, loss in zip(val_acc, val_loss, strict=True):
+        seen = np.isfinite(acc) & np.isfinite(loss)  # a diverged curve ends early
+        engine = replay(zoo.eval_epochs[seen], acc[seen], loss[seen], settings)
+        d = engine.decision
+        rows.append(
+            {"estimate": np.nan if d is None else d.estimate / 100.0,
+             "converged": d is not None and d.converged, "stopped": d is not None and d.stop,
+             "stop_epoch": np.nan if d is None else d.epoch}
+        )  # fmt: skip
+    return pd.DataFrame(rows, index=zoo.table.index)
+
+
+class PEng4NNPredictor(Predictor):
+    """PEng4NN's estimate at the budget (Sec. III)."""
+
+    requires = Requirements(curve=True, min_evals=1)
+
+    def __init__(self, settings: AnalyzerSettings = TABLE_II):
+        self.settings = settings
+
+    def fit(self, zoo: Zoo, budget: float) -> PEng4NNPredictor:
+        return self
+
+    def predict(self, zoo: Zoo, budget: float) -> np.ndarray:
+        replayed = replay_zoo(zoo, self.settings)
+        self.stop_epochs_ = np.where(replayed["stopped"], replayed["stop_epoch"], np.nan)
+        return replayed["estimate"].to_numpy(float)
