@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import torch
@@ -79,8 +81,11 @@ def _spatial(size: int, kernel: int, stride: int, padding: int) -> int:
     return (size + 2 * padding - kernel) // stride + 1
 
 
-def _make_layer(layer: dict, shape: tuple, where: str) -> tuple[nn.Module, tuple, int]:
-    """One layer's module, its output shape and its parameter count; ValueError if invalid."""
+def _make_layer(
+    layer: dict, shape: tuple, where: str
+) -> tuple[Callable[[], nn.Module], tuple, int]:
+    """A factory of the layer's module, its output shape and its parameter count; ValueError
+    if invalid. Modules are only made by `build` (making them allocates and initialises)."""
     kind = layer.get("type")
     if kind not in LAYER_TYPES:
         raise ValueError(f"{where}: unknown layer type {kind!r}; expected one of {LAYER_TYPES}")
@@ -98,7 +103,7 @@ def _make_layer(layer: dict, shape: tuple, where: str) -> tuple[nn.Module, tuple
         if c_out < 1 or min(kw, kh, sw, sh) < 1 or min(pw, ph) < 0:
             raise ValueError(f"{where}: conv needs out_channels, kernel, stride >= 1, padding >= 0")
         out = (c_out, _spatial(shape[1], kh, sh, ph), _spatial(shape[2], kw, sw, pw))
-        module = nn.Conv2d(c_in, c_out, (kh, kw), (sh, sw), (ph, pw))
+        module = partial(nn.Conv2d, c_in, c_out, (kh, kw), (sh, sw), (ph, pw))
         n_params = c_out * c_in * kw * kh + c_out
     elif kind in ("maxpool", "avgpool"):
         kw, kh = _pair(layer["kernel"], "kernel", where)
@@ -107,17 +112,18 @@ def _make_layer(layer: dict, shape: tuple, where: str) -> tuple[nn.Module, tuple
         if 2 * pw > kw or 2 * ph > kh:  # torch's own rule for pooling
             raise ValueError(f"{where}: {kind} padding {(pw, ph)} exceeds half the kernel")
         pool = nn.MaxPool2d if kind == "maxpool" else nn.AvgPool2d
-        module = pool((kh, kw), (sh, sw), (ph, pw))
+        module = partial(pool, (kh, kw), (sh, sw), (ph, pw))
         out = (shape[0], _spatial(shape[1], kh, sh, ph), _spatial(shape[2], kw, sw, pw))
         n_params = 0
     elif kind == "batchnorm":
-        module, out, n_params = nn.BatchNorm2d(shape[0]), shape, 2 * shape[0]
+        module, out, n_params = partial(nn.BatchNorm2d, shape[0]), shape, 2 * shape[0]
     elif kind == "dropout":
-        module, out, n_params = nn.Dropout(float(layer.get("p", 0.5))), shape, 0
+        module, out, n_params = partial(nn.Dropout, float(layer.get("p", 0.5))), shape, 0
     elif kind == "global_avg_pool":
-        module, out, n_params = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten()), shape[:1], 0
+        module, out = (lambda: nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())), shape[:1]
+        n_params = 0
     elif kind == "flatten":
-        module, out, n_params = nn.Flatten(), (math.prod(shape),), 0
+        module, out, n_params = nn.Flatten, (math.prod(shape),), 0
     elif kind == "linear":
         if spatial:
             raise ValueError(
@@ -125,9 +131,10 @@ def _make_layer(layer: dict, shape: tuple, where: str) -> tuple[nn.Module, tuple
                 " 'global_avg_pool' before it"
             )
         n_out = int(layer["out_features"])
-        module, out, n_params = nn.Linear(shape[0], n_out), (n_out,), shape[0] * n_out + n_out
+        module, out = partial(nn.Linear, shape[0], n_out), (n_out,)
+        n_params = shape[0] * n_out + n_out
     else:
-        module, out, n_params = ACTIVATIONS[kind](), shape, 0
+        module, out, n_params = ACTIVATIONS[kind], shape, 0
     if len(out) == 3 and min(out[1:]) < 1:
         raise ValueError(f"{where}: {kind} maps {shape} to spatial size {out[1:]} (below 1)")
     return module, out, n_params
@@ -144,7 +151,7 @@ def _check_head(arch: Architecture) -> None:
         )
 
 
-def _walk(arch: Architecture) -> list[tuple[nn.Module, tuple, int]]:
+def _walk(arch: Architecture) -> list[tuple[Callable[[], nn.Module], tuple, int]]:
     _check_head(arch)
     shape, out = tuple(arch.input_shape), []
     for i, layer in enumerate(arch.layers):
@@ -191,5 +198,5 @@ class Network(nn.Module):
 
 def build(arch: Architecture) -> Network:
     """Build the `Network` of an architecture; ValueError naming the layer if it is invalid."""
-    modules = [module for module, _, _ in _walk(arch)]
+    modules = [make() for make, _, _ in _walk(arch)]
     return Network(modules[:-1], modules[-1])

@@ -62,9 +62,12 @@ def rescale(epochs: np.ndarray) -> np.ndarray:
     return epochs / epochs[0]
 
 
-def fit(epochs, val_acc, *, max_evaluations: int = 5000) -> CurveFit | None:
+def fit(epochs, val_acc, *, max_evaluations: int | None = None) -> CurveFit | None:
     """Fit f to an accuracy history (percent). None when there are fewer than C_MIN points
     or the fit fails (no convergence, non-finite parameters): "no prediction this iteration".
+
+    `max_evaluations` caps function evaluations; None keeps SciPy's default for bounded fits
+    (100 per parameter), as the paper used `curve_fit` without further options.
     """
     e, acc = check_history(epochs, val_acc)
     if len(e) < C_MIN:
@@ -74,7 +77,7 @@ def fit(epochs, val_acc, *, max_evaluations: int = 5000) -> CurveFit | None:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", OptimizeWarning)
             params, _ = curve_fit(
-                f, rescale(e), acc, p0=INITIAL, bounds=(lower, upper), maxfev=max_evaluations
+                f, rescale(e), acc, p0=INITIAL, bounds=(lower, upper), max_nfev=max_evaluations
             )
     except (RuntimeError, ValueError):  # no convergence, or non-finite residuals
         return None

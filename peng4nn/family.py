@@ -10,7 +10,8 @@ Where the paper is silent we chose: ReLU after every convolution and after the f
 connected layer; max pooling; a hidden fully connected layer of `fc_units` (128) units; SGD
 with momentum 0.9, batch 64, constant learning rate. The text gives the pooling padding range
 as [1, kernel/2]; we follow the issue's 0..kernel/2 so that kernel-1 pools are possible.
-`max_filters` (paper: 400) and `max_params` cap sizes at small scales.
+`max_filters` (paper: 400) and `max_params` cap sizes at small scales; `train_fraction`
+trains on a seeded subset of the training split (the book's Fashion-MNIST).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def sample(
     max_filters: int = 400,
     fc_units: int = 128,
     max_params: int | None = None,
+    train_fraction: float = 1.0,
     max_attempts: int = 100_000,
 ):
     """One network of the family: (architecture, recipe, {"attempts": n})."""
@@ -66,7 +68,8 @@ def sample(
             break
     else:
         raise ValueError(f"no valid network for input {input_shape} in {max_attempts} attempts")
-    recipe = Recipe(optimizer="sgd", lr=float(10 ** rng.uniform(-6, 0)), momentum=0.9)
+    lr = float(10 ** rng.uniform(-6, 0))  # log-uniform in [1e-6, 1]
+    recipe = Recipe(optimizer="sgd", lr=lr, momentum=0.9, train_fraction=train_fraction)
     return arch, recipe, {"attempts": attempt}
 
 

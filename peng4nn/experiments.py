@@ -1,0 +1,215 @@
+"""The replication's computations (Sec. IV): zoos per scale, epochs saved against MENNDL,
+throughput gain, top-set overlap and accuracy gap, dataset characterisation. The notebook
+only calls these and plots.
+
+Scales: ``smoke`` (CI: a handful of tiny networks, e_max shortened), ``book`` (digits, and
+Fashion-MNIST on a training subset, 20 epochs, narrow networks, on a 2-core CPU) and
+``paper`` (CIFAR-100, Fashion-MNIST, SVHN with the paper's zoo sizes 343 / 505 / 290, up to
+400 filters, LOSS on for SVHN; a GPU and hours).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from common import data, metrics, zoo
+from peng4nn.analyzer import TABLE_II, AnalyzerSettings
+from peng4nn.menndl import menndl_stop_epoch
+from peng4nn.predictor import replay_zoo
+
+# The paper's numbers (Sec. IV-B and IV-C), shown beside ours.
+PAPER = {
+    "mean_epochs_saved_percent": {"cifar100": 75, "fashion_mnist": 82, "svhn": 61},
+    "throughput_gain": {"cifar100": 4.0, "fashion_mnist": 5.0, "svhn": 2.5},
+    "overlap_range": (0.74, 0.97),  # Table IV, x = 10/20/30 %, all datasets
+    "gap_range_points": (0.2, 0.83),  # Table V, percentage points
+    "top20_mean_accuracy": {  # Sec. IV-C-2: (ground truth, predicted) best 20 %
+        "cifar100": (36.0, 35.3), "fashion_mnist": (89.8, 89.6), "svhn": (85.6, 85.3),
+    },
+    "zoo_size": {"cifar100": 343, "fashion_mnist": 505, "svhn": 290},
+    "table_iii": {  # Table III: train / validation sizes, classes, channels, size, balanced
+        "cifar100": (50000, 10000, 100, 3, 32, True),
+        "fashion_mnist": (60000, 10000, 10, 1, 28, True),
+        "svhn": (73257, 26032, 10, 3, 32, False),
+    },
+}  # fmt: skip
+
+# Per scale and dataset: zoo size, e_max, family options, and data options.
+SCALES = {
+    "smoke": {"digits": dict(n_networks=6, epochs=4.0, max_filters=8, max_params=20_000)},
+    "book": {
+        "digits": dict(n_networks=120, epochs=20.0, max_filters=32, max_params=60_000),
+        "fashion_mnist": dict(n_networks=40, epochs=20.0, max_filters=16, max_params=60_000,
+                              train_fraction=0.1, val_size=2000),
+    },
+    "paper": {
+        "cifar100": dict(n_networks=343, epochs=20.0, max_filters=400),
+        "fashion_mnist": dict(n_networks=505, epochs=20.0, max_filters=400),
+        "svhn": dict(n_networks=290, epochs=20.0, max_filters=400),
+    },
+}  # fmt: skip
+UNBALANCED = {"svhn", "svhn_gs"}  # LOSS on (Sec. III-C-1)
+
+
+def zoo_spec(dataset: str, scale: str = "book", seed: int = 0, **overrides) -> zoo.ZooSpec:
+    """The ``peng4nn`` zoo of `dataset` at `scale`; any setting can be overridden."""
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; expected one of {sorted(SCALES)}")
+    defaults = dict(n_networks=50, epochs=20.0, max_filters=64, max_params=None)
+    settings = {**defaults, **SCALES[scale].get(dataset, {}), **overrides}
+    options = {k: settings.pop(k) for k in ("max_filters", "max_params")}
+    options |= {k: settings.pop(k) for k in ("train_fraction",) if k in settings}
+    return zoo.ZooSpec(
+        "peng4nn", dataset, n_networks=settings.pop("n_networks"), seed=seed,
+        epochs=settings.pop("epochs"), eval_every=0.5, family_options=options,
+        val_size=settings.pop("val_size", 0.2),
+    )  # fmt: skip
+
+
+def cache_folder(cache: str | os.PathLike | None = None) -> Path:
+    """Where zoos are cached: the argument, else ``<NNPERF_CACHE or ~/.cache/nnperf>/zoos``."""
+    return Path(cache) if cache else data.cache_dir() / "zoos"
+
+
+def build_zoo(spec: zoo.ZooSpec, cache=None, device="auto", executor=None) -> zoo.Zoo:
+    """Build (or resume, or just load) the zoo of `spec`, cached by its spec."""
+    path = cache_folder(cache) / f"{spec.family}-{spec.dataset}-{spec.key()}.sqlite"
+    zoo.build(spec, path, executor, device=device)
+    return zoo.load(path)
+
+
+def settings_for(dataset: str, splits_class_freq=None, max_epochs: float = 20.0):
+    """Table II settings for `dataset`: LOSS on when unbalanced; never-learn at the majority."""
+    never_learn = 100 * float(np.max(splits_class_freq)) if splits_class_freq is not None else 10
+    return replace(
+        TABLE_II, loss_check=dataset in UNBALANCED, never_learn=never_learn, max_epochs=max_epochs
+    )
+
+
+def savings(z: zoo.Zoo, settings: AnalyzerSettings = TABLE_II) -> pd.DataFrame:
+    """Per converged-or-not network: PEng4NN's stop epoch and estimate against MENNDL's.
+
+    Diverged networks are left out. Ground truth is the best validation accuracy over the
+    full training (Sec. IV-C). Accuracies in percent.
+    """
+    ok = (z.table["status"] == "ok").to_numpy()
+    z = z.subset(ok)
+    engine = replay_zoo(z, settings)
+    menndl = [
+        menndl_stop_epoch(z.eval_epochs, loss, max_epochs=settings.max_epochs)
+        for loss in z.curve("train_loss")
+    ]
+    out = pd.DataFrame(
+        {"idx": z.table["idx"], "estimate": 100 * engine["estimate"],
+         "converged": engine["converged"], "peng4nn_epochs": engine["stop_epoch"],
+         "menndl_epochs": menndl, "truth": 100 * z.target("max_val_acc")}
+    )  # fmt: skip
+    out["epochs_saved_percent"] = 100 * (1 - out["peng4nn_epochs"] / out["menndl_epochs"])
+    return out
+
+
+def throughput_gain(table: pd.DataFrame) -> float:
+    """Networks evaluated per epoch budget, PEng4NN over MENNDL (Sec. IV-B-2)."""
+    return float(table["menndl_epochs"].sum() / table["peng4nn_epochs"].sum())
+
+
+def top_sets(table: pd.DataFrame, fractions=(0.1, 0.2, 0.3)) -> pd.DataFrame:
+    """Tables IV and V: overlap of the true and predicted best x %, and the gap of their
+    mean true accuracies (percentage points)."""
+    truth, estimate = table["truth"].to_numpy(), table["estimate"].to_numpy()
+    return pd.DataFrame(
+        {"x": [f"{round(100 * f)}%" for f in fractions],
+         "overlap": [metrics.top_overlap(truth, estimate, f) for f in fractions],
+         "gap_points": [metrics.top_mean_gap(truth, estimate, f) for f in fractions]}
+    )  # fmt: skip
+
+
+def membership(table: pd.DataFrame, fraction: float = 0.2) -> pd.Series:
+    """Fig. 7's colouring: both / predicted only / truth only / neither, per network."""
+    truth, estimate = table["truth"].to_numpy(), table["estimate"].to_numpy()
+    in_truth = np.isin(np.arange(len(table)), metrics.top_k(truth, fraction))
+    in_pred = np.isin(np.arange(len(table)), metrics.top_k(estimate, fraction))
+    labels = np.select(
+        [in_truth & in_pred, in_pred, in_truth], ["both", "predicted only", "truth only"], "neither"
+    )
+    return pd.Series(labels, index=table.index, name="top set")
+
+
+def characterise(name: str, root=None) -> dict:
+    """Table III's attributes of a dataset as this project loads it."""
+    s = data.load(name, root)
+    counts = np.bincount(s.train_y.numpy(), minlength=s.num_classes)
+    return {
+        "dataset": name, "train": len(s.train_y), "validation": len(s.val_y),
+        "test": len(s.test_y), "classes": s.num_classes, "channels": s.input_shape[0],
+        "size": f"{s.input_shape[1]}×{s.input_shape[2]}",
+        "samples per class": f"{counts.min()} to {counts.max()}",
+        "balanced": bool(counts.max() <= 1.2 * counts.min()),
+    }  # fmt: skip
+
+
+def acceptance_rate(z: zoo.Zoo) -> float:
+    """Share of sampled architectures that were valid (Sec. IV-A-2 generator, resampling)."""
+    return float(len(z) / z.table["attempts"].sum())
+
+
+def live_demo(dataset: str = "digits", seed: int = 0, device="auto", root=None,
+              max_filters: int = 32, max_params: int = 60_000) -> dict:  # fmt: skip
+    """Train one generated network live, stopped by the engine (Table II settings, e_max = 20),
+    and the same network to e_max without it.
+
+    Returns the epochs and wall-clock seconds of both, the engine's estimate and the full
+    run's best validation accuracy (percent).
+    """
+    from common.train import train
+    from peng4nn.engine import train_live
+    from peng4nn.family import sample
+
+    splits = data.load(dataset, root, seed=seed)
+    settings = settings_for(dataset, splits.class_freq)
+    rng = np.random.default_rng(seed)
+    for _ in range(20):  # a network that learns, so that the demo shows a real estimate
+        arch, recipe, _ = sample(rng, input_shape=splits.input_shape, max_filters=max_filters,
+                                 num_classes=splits.num_classes, max_params=max_params)  # fmt: skip
+        recipe = replace(recipe, lr=float(10 ** rng.uniform(-2, -0.5)), epochs=settings.max_epochs)
+        live = train_live(arch, recipe, splits, settings, seed=seed, device=device)
+        if live.engine.decision.estimate > settings.never_learn + 5:
+            break
+    # timed again now that the process is warm (the first run pays torch's lazy imports)
+    full = train(arch, recipe, splits, seed=seed, eval_every=0.5, device=device)
+    live = train_live(arch, recipe, splits, settings, seed=seed, device=device)
+    return {
+        "engine epochs": live.epochs_trained, "full epochs": float(full.eval_epochs[-1]),
+        "engine seconds": live.wall_time, "full seconds": full.wall_time,
+        "engine estimate (%)": live.engine.decision.estimate,
+        "converged": live.engine.decision.converged,
+        "full run best val acc (%)": 100 * float(np.max(full.curves["val_acc"])),
+        "wall-clock saved (%)": 100 * (1 - live.wall_time / full.wall_time),
+    }  # fmt: skip
+
+
+def summary(tables: dict[str, pd.DataFrame], scale: str) -> pd.DataFrame:
+    """What held: each claim of Sec. IV with the paper's number and ours (and our scale)."""
+    rows = []
+    for name, t in tables.items():
+        top = top_sets(t)
+        rows += [
+            {"dataset": name, "claim": "mean epochs saved vs MENNDL (%)",
+             "paper": PAPER["mean_epochs_saved_percent"].get(name, "61–82"),
+             "ours": round(t["epochs_saved_percent"].mean(), 1)},
+            {"dataset": name, "claim": "throughput gain (×)",
+             "paper": PAPER["throughput_gain"].get(name, "2.5–5"),
+             "ours": round(throughput_gain(t), 2)},
+            {"dataset": name, "claim": "top 10/20/30 % overlap",
+             "paper": "0.74–0.97", "ours": " / ".join(f"{v:.2f}" for v in top["overlap"])},
+            {"dataset": name, "claim": "top-set mean accuracy gap (points)",
+             "paper": "0.2–0.83", "ours": " / ".join(f"{v:.2f}" for v in top["gap_points"])},
+        ]  # fmt: skip
+    out = pd.DataFrame(rows)
+    out["our scale"] = scale
+    return out
