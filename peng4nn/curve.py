@@ -27,6 +27,12 @@ def f(x, a, b, c):
     return a - np.power(b, c - x)
 
 
+def jacobian(x, a, b, c):
+    """∂f/∂(a, b, c): analytic derivatives spare curve_fit its finite differences."""
+    power = np.power(b, c - x)
+    return np.column_stack([np.ones_like(x), -(c - x) * power / b, -np.log(b) * power])
+
+
 @dataclass(frozen=True)
 class CurveFit:
     """Fitted parameters; a is the maximum accuracy prediction a_P (percent)."""
@@ -77,7 +83,13 @@ def fit(epochs, val_acc, *, max_evaluations: int | None = None) -> CurveFit | No
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", OptimizeWarning)
             params, _ = curve_fit(
-                f, rescale(e), acc, p0=INITIAL, bounds=(lower, upper), max_nfev=max_evaluations
+                f,
+                rescale(e),
+                acc,
+                p0=INITIAL,
+                bounds=(lower, upper),
+                jac=jacobian,
+                max_nfev=max_evaluations,
             )
     except (RuntimeError, ValueError):  # no convergence, or non-finite residuals
         return None
