@@ -17,6 +17,7 @@ the ``nnperf.families`` group.
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import json
 import logging
@@ -116,8 +117,6 @@ class ZooSpec:
 
     def key(self) -> str:
         """A short stable hash of the spec (for cache file names)."""
-        import hashlib
-
         return hashlib.sha1(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -281,10 +280,12 @@ def build(
         missing = [i for i in range(spec.n_networks) if i not in done]
         if not missing:
             return path
-        modules = list(modules) + sorted({getattr(get_family(spec.family), "__module__", "")})
+        # workers import the family's module (and `modules`) so that run-time registrations
+        # are seen; __main__ cannot be imported by a spawned worker
+        modules = [m for m in [*modules, get_family(spec.family).__module__] if m != "__main__"]
         tasks = [
             {"spec": spec.to_dict(), "index": i, "root": None if root is None else str(root),
-             "device": device, "modules": [m for m in modules if m and m != "__main__"]}
+             "device": device, "modules": modules}
             for i in missing
         ]  # fmt: skip
         own = executor is None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -97,9 +97,7 @@ def train_live(arch, recipe, splits, settings: AnalyzerSettings = TABLE_II, **kw
     Keyword arguments go to `common.train.Run` (seed, device, ...). The recipe's epochs are
     set to e_max. Returns a `LiveResult`.
     """
-    from dataclasses import replace
-
-    from common.train import Run
+    from common.train import Run  # torch: imported only when training live
 
     start = time.perf_counter()
     recipe = replace(recipe, epochs=settings.max_epochs)
