@@ -242,6 +242,15 @@ def raw_arrays(name: str, root: str, download: bool = True) -> RawArrays:
     return arrays
 
 
+def available(name: str, root: str | os.PathLike | None = None) -> bool:
+    """Whether `name` can be loaded without downloading (its files are under the data root)."""
+    try:
+        raw_arrays(name, str(data_root(root)), False)
+    except DatasetNotFoundError:
+        return False
+    return True
+
+
 def load(
     name: str = "digits",
     root: str | os.PathLike | None = None,

@@ -10,6 +10,7 @@ Fashion-MNIST on a training subset, 20 epochs, narrow networks, on a 2-core CPU)
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -54,6 +55,18 @@ SCALES = {
     },
 }  # fmt: skip
 UNBALANCED = {"svhn", "svhn_gs"}  # LOSS on (Sec. III-C-1)
+log = logging.getLogger(__name__)
+
+
+def default_datasets(scale: str, root=None) -> list[str]:
+    """The scale's datasets that are present (no download): `book` runs offline on `digits`
+    alone when Fashion-MNIST is not under the data root; what is skipped is logged."""
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; expected one of {sorted(SCALES)}")
+    present = [name for name in SCALES[scale] if data.available(name, root)]
+    for name in sorted(set(SCALES[scale]) - set(present)):
+        log.warning("skipping %s: not found under %s (set NNPERF_DATA)", name, data.data_root(root))
+    return present
 
 
 def zoo_spec(dataset: str, scale: str = "book", seed: int = 0, **overrides) -> zoo.ZooSpec:

@@ -212,3 +212,8 @@ def test_real_copies_from_nnperf_data(name, n_train, shape, mean):
     pixels = torch.cat([splits.train_x, splits.val_x])
     assert pixels.mean(dim=(0, 2, 3)).numpy() == pytest.approx(mean, abs=2e-3)
     assert np.bincount(splits.test_y.numpy()).tolist() == [1000] * 10 or name == "mnist"
+
+
+def test_available_needs_no_download(tmp_path):
+    assert data.available("digits", tmp_path)
+    assert not data.available("fashion_mnist", tmp_path)

@@ -102,3 +102,8 @@ def test_top_sets_throughput_and_membership_by_hand():
 def test_unknown_scale_is_named():
     with pytest.raises(ValueError, match="unknown scale 'huge'"):
         experiments.zoo_spec("digits", "huge")
+
+
+def test_default_datasets_skip_what_is_not_present(tmp_path):
+    assert experiments.default_datasets("book", root=tmp_path) == ["digits"]
+    assert experiments.default_datasets("smoke", root=tmp_path) == ["digits"]
