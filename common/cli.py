@@ -1,4 +1,5 @@
-"""The ``nnperf`` command line: ``nnperf zoo build ...`` and ``nnperf zoo info PATH``."""
+"""The ``nnperf`` command line: ``nnperf zoo build ...``, ``nnperf zoo info PATH`` and
+``nnperf book [--scale ...] [--only NAME ...] [-p KEY VALUE ...]``."""
 
 from __future__ import annotations
 
@@ -60,6 +61,20 @@ def _zoo_info(args) -> int:
     return 0
 
 
+def _book(args) -> int:
+    from common.book import build_book
+
+    parameters = {key: _option(f"{key}={value}")[1] for key, value in args.p}
+    html, outcomes = build_book(args.scale, args.only, parameters)
+    for o in outcomes:
+        print(f"{o.name}: {'ok' if o.error is None else 'FAILED'} ({o.seconds:.0f} s)")
+    print(html / "index.html")
+    failed = [o for o in outcomes if o.error is not None]
+    for o in failed:
+        print(f"failed notebook {o.name} ({o.output}): {o.error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="nnperf", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
@@ -81,6 +96,19 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
     b.add_argument("--root", default=None, help="data root (default NNPERF_DATA)")
     b.set_defaults(func=_zoo_build)
+
+    book = commands.add_parser("book", help="execute every notebook and render the book")
+    book.add_argument("--scale", default="book", choices=["smoke", "book", "paper"])
+    book.add_argument("--only", nargs="+", metavar="NAME", help="chapters to build")
+    book.add_argument(
+        "-p",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("KEY", "VALUE"),
+        help="papermill parameter for every notebook (JSON value or string)",
+    )
+    book.set_defaults(func=_book)
 
     i = zoo_sub.add_parser("info", help="summarise a zoo")
     i.add_argument("path")

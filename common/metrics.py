@@ -2,8 +2,8 @@
 
 Top-x % overlap and the mean-accuracy gap follow PEng4NN (Sec. IV-C, Tables IV and V): the
 predicted best set has as many networks as the true best set, and the overlap is
-|top x % by truth ∩ top x % by prediction| / |top x % by truth|. Regret is the true accuracy
-of the best network minus that of the network predicted best.
+``|top x % by truth ∩ top x % by prediction| / |top x % by truth|``. Regret is the true
+accuracy of the best network minus that of the network predicted best.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def top_k(values: np.ndarray, fraction: float) -> np.ndarray:
 
 
 def top_overlap(y_true, y_pred, fraction: float = 0.1) -> float:
-    """|top x % by truth ∩ top x % by prediction| / |top x % by truth| (PEng4NN Sec. IV-C)."""
+    """``|top x % by truth ∩ top x % by prediction| / |top x % by truth|`` (PEng4NN IV-C)."""
     t, p = _check(y_true, y_pred)
     true_top, pred_top = top_k(t, fraction), top_k(p, fraction)
     return len(np.intersect1d(true_top, pred_top)) / len(true_top)

@@ -1,0 +1,134 @@
+"""`nnperf book`: execute every chapter notebook with papermill, then render the Jupyter Book.
+
+Chapters are the packages' ``replication.ipynb`` (in the order of `PACKAGES`) and, when it
+exists, ``book/compare.ipynb``. Each is executed into ``book/_build/notebooks/<name>.ipynb``
+with ``scale`` and any ``-p KEY VALUE`` injected; every notebook runs even when another
+fails. The book sources (``book/*.md``, config, bibliography, local extensions), the
+executed notebooks and a generated table of contents are staged under ``book/_build/src``
+and rendered by Jupyter Book 1.x into ``book/_build/html`` (MathJax is copied in, so math
+renders offline). Zoos are cached by their spec in
+``NNPERF_CACHE`` (default ``~/.cache/nnperf``), so a second build reuses them.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("peephole", "peng4nn", "srm_earlystop", "feature_histories", "weights_to_acc")
+SOURCES = ("_config.yml", "intro.md", "api.md", "references.bib", "favicon.svg")
+
+
+@dataclass
+class Outcome:
+    """How one notebook's execution went."""
+
+    name: str
+    output: Path
+    seconds: float
+    error: str | None = None  # "cell N: ErrorName: message" when it failed
+
+
+def chapters(root: Path = ROOT) -> dict[str, Path]:
+    """Chapter name -> source notebook, for every notebook that exists."""
+    found = {name: root / name / "replication.ipynb" for name in PACKAGES}
+    found["compare"] = root / "book" / "compare.ipynb"
+    return {name: path for name, path in found.items() if path.exists()}
+
+
+def execute(name: str, source: Path, out_dir: Path, parameters: dict) -> Outcome:
+    """Execute one notebook with papermill; a failure is recorded, not raised."""
+    import papermill
+
+    output = out_dir / f"{name}.ipynb"
+    start = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(source), str(output), parameters=parameters, kernel_name="python3",
+            cwd=str(source.parent), progress_bar=False,
+        )  # fmt: skip
+    except papermill.PapermillExecutionError as failed:
+        first_line = (failed.source or "").strip().splitlines()[:1]
+        error = (
+            f"cell {failed.cell_index} ({first_line[0] if first_line else ''!s}):"
+            f" {failed.ename}: {failed.evalue}"
+        )
+        return Outcome(name, output, time.perf_counter() - start, error)
+    except Exception as failed:  # noqa: BLE001 - a kernel that died, a missing file, ...
+        return Outcome(
+            name, output, time.perf_counter() - start, f"{type(failed).__name__}: {failed}"
+        )
+    return Outcome(name, output, time.perf_counter() - start)
+
+
+def stage(src: Path, executed: list[Outcome], book_dir: Path) -> None:
+    """Copy the book sources and the executed notebooks into `src`; write the TOC."""
+    if src.exists():
+        shutil.rmtree(src)
+    (src / "chapters").mkdir(parents=True)
+    for name in SOURCES:
+        shutil.copy(book_dir / name, src / name)
+    shutil.copytree(book_dir / "_ext", src / "_ext")
+    for outcome in executed:
+        shutil.copy(outcome.output, src / "chapters" / outcome.output.name)
+    toc = ["format: jb-book", "root: intro", "chapters:"]
+    toc += [f"  - file: chapters/{o.name}" for o in executed] + ["  - file: api"]
+    (src / "_toc.yml").write_text("\n".join(toc) + "\n")
+
+
+def render(src: Path, html: Path) -> None:
+    """Render the staged book with Jupyter Book into `html` (replaced)."""
+    work = src.parent / "jupyter-book"
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")  # the environment's own
+    command = [str(jupyter_book), "build", str(src), "--path-output", str(work), "--warningiserror"]
+    subprocess.run(command, check=True)
+    if html.exists():
+        shutil.rmtree(html)
+    shutil.move(work / "_build" / "html", html)
+
+
+def build_book(
+    scale: str = "book",
+    only: list[str] | None = None,
+    parameters: dict | None = None,
+    book_dir: Path = ROOT / "book",
+    build_dir: Path | None = None,
+) -> tuple[Path, list[Outcome]]:
+    """Execute the chapters and render the book.
+
+    Args:
+        scale: injected as the ``scale`` parameter of every notebook.
+        only: chapter names to build (default all).
+        parameters: further papermill parameters, injected into every notebook.
+        book_dir: the book's source folder.
+        build_dir: where outputs go (default ``book_dir/_build``).
+
+    Returns:
+        The HTML folder and one `Outcome` per executed notebook.
+    """
+    found = chapters(book_dir.parent)
+    unknown = sorted(set(only or ()) - set(found))
+    if unknown:
+        raise ValueError(f"unknown chapter(s) {unknown}; available: {sorted(found)}")
+    selected = {k: v for k, v in found.items() if not only or k in only}
+    build_dir = build_dir or book_dir / "_build"
+    out_dir = build_dir / "notebooks"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outcomes = []
+    for name, source in selected.items():
+        log.info("executing %s at scale %s", name, scale)
+        outcomes.append(execute(name, source, out_dir, {"scale": scale, **(parameters or {})}))
+        log.info("%s: %s in %.0f s", name, outcomes[-1].error or "ok", outcomes[-1].seconds)
+    succeeded = [o for o in outcomes if o.error is None]
+    stage(build_dir / "src", succeeded, book_dir)
+    html = build_dir / "html"
+    render(build_dir / "src", html)
+    return html, outcomes

@@ -1,0 +1,157 @@
+"""The book: every notebook executed at smoke scale with papermill (one test each), the book
+rendered with a page and a figure per chapter, notebooks kept thin and clean, failures
+reported by name and cell, and a real-browser check of every page."""
+
+import ast
+import http.server
+import os
+import re
+import shutil
+import threading
+from functools import partial
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from common import book, cli
+
+CHAPTERS = book.chapters()
+ALLOWED_IMPORTS = {"common", "pandas", "numpy", "logging", "matplotlib", "seaborn", "IPython"}
+ALLOWED_IMPORTS |= set(book.PACKAGES)
+
+
+@pytest.fixture(scope="session")
+def smoke_book(tmp_path_factory):
+    """The book built once at smoke scale, with a private zoo cache."""
+    tmp = tmp_path_factory.mktemp("book")
+    previous = os.environ.get("NNPERF_CACHE")
+    os.environ["NNPERF_CACHE"] = str(tmp / "cache")  # inherited by the notebook kernels
+    try:
+        html, outcomes = book.build_book("smoke", build_dir=tmp / "_build")
+    finally:
+        if previous is None:
+            os.environ.pop("NNPERF_CACHE")
+        else:
+            os.environ["NNPERF_CACHE"] = previous
+    return html, {o.name: o for o in outcomes}
+
+
+@pytest.mark.parametrize("name", sorted(CHAPTERS))
+def test_notebook_executes_at_smoke_scale(smoke_book, name):
+    _, outcomes = smoke_book
+    assert outcomes[name].error is None, outcomes[name].error
+    nb = nbformat.read(outcomes[name].output, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert [o for o in outputs if "image/png" in o.get("data", {})], "no figure drawn"
+
+
+@pytest.mark.parametrize("name", sorted(CHAPTERS))
+def test_chapter_page_has_a_figure(smoke_book, name):
+    html, _ = smoke_book
+    page = html / "chapters" / f"{name}.html"
+    text = page.read_text()
+    images = re.findall(r'<img[^>]*\ssrc="([^"]+)"', text)
+    assert images, f"{page} shows no figure"
+    assert all((page.parent / src).exists() for src in images)
+    assert (html / "index.html").exists() and (html / "api.html").exists()
+    assert "common.zoo.build" in (html / "api.html").read_text()  # generated from docstrings
+
+
+@pytest.mark.parametrize("name", sorted(CHAPTERS))
+def test_notebook_is_clean_and_only_calls_packages(name):
+    nb = nbformat.read(CHAPTERS[name], as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code), "stored with outputs"
+    tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
+    assigned = {t.id for node in ast.parse(tagged[0].source).body for t in node.targets}
+    assert {"scale", "device", "seed"} <= assigned and assigned & {"dataset", "datasets"}
+    for cell in code:
+        tree = ast.parse(cell.source)
+        assert len(cell.source.splitlines()) <= 20, "a long cell: move the logic to the package"
+        assert not [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.ClassDef)]
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = (
+                    [node.module]
+                    if isinstance(node, ast.ImportFrom)
+                    else [a.name for a in node.names]
+                )
+                assert {n.split(".")[0] for n in names} <= ALLOWED_IMPORTS, names
+
+
+def test_a_failing_notebook_is_reported_with_its_cell(tmp_path):
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("1 / 0  # boom")],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}},
+    )  # fmt: skip
+    source = tmp_path / "broken.ipynb"
+    nbformat.write(nb, source)
+    outcome = book.execute("broken", source, tmp_path, {})
+    assert outcome.error.startswith("cell 1 (1 / 0  # boom): ZeroDivisionError")
+
+
+def test_cli_exits_non_zero_naming_failed_notebooks(monkeypatch, capsys, tmp_path):
+    failed = book.Outcome("peng4nn", tmp_path / "peng4nn.ipynb", 1.0, "cell 3 (x): KeyError: 'a'")
+    monkeypatch.setattr(book, "build_book", lambda *a, **k: (tmp_path, [failed]))
+    assert cli.main(["book", "--scale", "smoke", "-p", "seed", "3"]) == 1
+    assert "failed notebook peng4nn" in capsys.readouterr().err
+
+
+def test_unknown_chapter_is_named():
+    with pytest.raises(ValueError, match=r"unknown chapter\(s\) \['nope'\]"):
+        book.build_book("smoke", only=["nope"])
+
+
+BROWSER = shutil.which("chromium") and shutil.which("chromedriver")
+
+
+@pytest.mark.skipif(not BROWSER, reason="chromium and chromedriver are not installed")
+def test_every_page_renders_in_a_real_browser(smoke_book):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    html, _ = smoke_book
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(html))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"):  # fmt: skip
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={html.parent / 'chromium-profile'}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
+    shots = html.parent / "screenshots"
+    shots.mkdir(exist_ok=True)
+    pages = ["index.html", "intro.html", "api.html"]
+    pages += [f"chapters/{name}.html" for name in sorted(CHAPTERS)]
+    try:
+        for page in pages:
+            driver.get(f"http://127.0.0.1:{server.server_address[1]}/{page}")
+            WebDriverWait(driver, 30).until(
+                lambda d: d.execute_script("return document.readyState") == "complete"
+            )
+            if driver.find_elements("css selector", ".math"):
+                WebDriverWait(driver, 60).until(lambda d: d.execute_script(
+                    "return document.querySelectorAll('mjx-container').length > 0"
+                ), f"{page}: math not rendered")  # fmt: skip
+            broken = driver.execute_script(
+                "return Array.from(document.images)"
+                ".filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
+            )
+            assert not broken, f"{page}: images not loaded {broken}"
+            errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+            assert not errors, f"{page}: console errors {errors}"
+            driver.save_screenshot(str(shots / (page.replace("/", "_") + ".png")))
+        assert Path(shots / "intro.html.png").stat().st_size > 0
+    finally:
+        driver.quit()
+        server.shutdown()
