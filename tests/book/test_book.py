@@ -127,6 +127,7 @@ def test_every_page_renders_in_a_real_browser(smoke_book):
                  "--disable-component-update", "--disable-sync"):  # fmt: skip
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={html.parent / 'chromium-profile'}")
+    options.add_argument("--window-size=1280,1600")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
     shots = html.parent / "screenshots"
