@@ -1,0 +1,40 @@
+"""`SRMPredictor`: a sequential regression model as a `common.compare.Predictor`."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from common.compare import Predictor, Requirements
+from common.zoo import Zoo
+from srm_earlystop.features import FEATURE_SETS
+from srm_earlystop.srm import SRM
+
+
+def observed_points(zoo: Zoo, budget: float) -> int:
+    """Number of evaluations visible within `budget` epochs (τ)."""
+    return int(np.searchsorted(zoo.eval_epochs, budget + 1e-9))
+
+
+class SRMPredictor(Predictor):
+    """Baker et al.'s SRM for one regressor, trained at the budget's τ."""
+
+    requires = Requirements(training_networks=True, curve=True, architecture=True,
+                            hyperparameters=True)  # fmt: skip
+
+    def __init__(self, regressor="nu_svr_rbf", n_search=100, feature_sets=FEATURE_SETS, seed=0):
+        self.regressor, self.n_search, self.seed = regressor, n_search, seed
+        self.feature_sets = tuple(feature_sets)
+
+    @property
+    def name(self) -> str:
+        return f"SRM[{self.regressor}]"
+
+    def fit(self, zoo: Zoo, budget: float) -> SRMPredictor:
+        self.tau = observed_points(zoo, budget)
+        self.srm = SRM(self.regressor, self.n_search, self.feature_sets, seed=self.seed)
+        self.srm.fit(zoo.curve("val_acc"), zoo.table, zoo.target(self.target), [self.tau])
+        return self
+
+    def predict(self, zoo: Zoo, budget: float) -> np.ndarray:
+        mean, _ = self.srm.predict(zoo.curve("val_acc"), zoo.table, self.tau)
+        return mean
