@@ -1,0 +1,157 @@
+"""Hyperparameter and architecture search written once against one interface.
+
+An *objective* runs a configuration for up to ``epochs`` epochs and yields its validation
+value after each whole epoch (higher is better); whoever consumes the iterator decides how
+far training goes, so early-stopping rules can stop it part-way. `ZooObjective` replays a
+zoo's recorded curves; `common.train.Run` serves live training the same way. Successive
+halving and Hyperband follow Li et al. (2018, Algorithm 1); random search trains every
+sampled configuration fully. Every evaluation trains from scratch and is charged the epochs
+it ran, as in Li et al. and Baker et al. (Appendix C, Algorithm 2).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from common.zoo import Zoo
+
+Objective = Callable[[object, int], Iterator[float]]
+
+
+@dataclass
+class Trial:
+    """One evaluation: a configuration run for `epochs` (of `resource` allowed)."""
+
+    config: object
+    resource: int  # epochs the search allowed
+    epochs: int  # epochs actually run (fewer when stopped early)
+    value: float  # the value the search used to rank it
+
+
+@dataclass
+class SearchResult:
+    trials: list[Trial] = field(default_factory=list)
+
+    @property
+    def total_epochs(self) -> int:
+        return sum(t.epochs for t in self.trials)
+
+    def best(self, min_resource: int | None = None) -> Trial:
+        """The best trial (optionally among those allowed at least `min_resource` epochs)."""
+        pool = [t for t in self.trials if min_resource is None or t.resource >= min_resource]
+        return max(pool, key=lambda t: t.value)
+
+    def best_so_far(self) -> tuple[np.ndarray, np.ndarray]:
+        """(cumulative epochs, best value so far) after each trial: the trajectory plots."""
+        epochs = np.cumsum([t.epochs for t in self.trials])
+        return epochs, np.maximum.accumulate([t.value for t in self.trials])
+
+
+class ZooObjective:
+    """Replays a zoo: configuration = network position, values from its recorded curve.
+
+    Args:
+        zoo: a zoo evaluated at every whole epoch (eval_every dividing 1).
+        curve: the curve to replay (``val_acc`` by default).
+    """
+
+    def __init__(self, zoo: Zoo, curve: str = "val_acc"):
+        whole = np.isclose(zoo.eval_epochs, np.round(zoo.eval_epochs))
+        self.epochs = np.round(zoo.eval_epochs[whole]).astype(int)
+        if len(self.epochs) == 0 or not np.array_equal(
+            self.epochs, np.arange(1, len(self.epochs) + 1)
+        ):
+            raise ValueError("the zoo must be evaluated at every whole epoch to be replayed")
+        self.values = zoo.curve(curve)[:, whole]
+        self.max_epochs = int(self.epochs[-1])
+
+    def __call__(self, config: int, epochs: int) -> Iterator[float]:
+        if not 1 <= epochs <= self.max_epochs:
+            raise ValueError(f"epochs={epochs} outside the recorded 1..{self.max_epochs}")
+        for value in self.values[config, :epochs]:
+            yield float(value) if np.isfinite(value) else -np.inf  # diverged: worst
+
+
+def run_fully(objective: Objective, config, epochs: int) -> Trial:
+    """Run `config` for `epochs`; its value is the last one observed."""
+    values = list(objective(config, epochs))
+    return Trial(config, epochs, len(values), values[-1] if values else -np.inf)
+
+
+def top_k(trials: list[Trial], k: int) -> list:
+    """Configurations of the k best trials (stable on ties)."""
+    order = sorted(range(len(trials)), key=lambda i: -trials[i].value)
+    return [trials[i].config for i in order[:k]]
+
+
+def random_search(sample: Callable[[int], list], objective: Objective, n: int, epochs: int):
+    """Train `n` sampled configurations fully."""
+    return SearchResult([run_fully(objective, c, epochs) for c in sample(n)])
+
+
+def hyperband_brackets(max_resource: int, eta: float = 3) -> list[tuple[int, int, int]]:
+    """(s, n, r) of each bracket: s_max = ⌊log_η R⌋, n = ⌈(s_max + 1) η^s / (s + 1)⌉,
+    r = R η^−s (Li et al., Algorithm 1)."""
+    if max_resource < 1 or eta <= 1:
+        raise ValueError(f"need R >= 1 and η > 1, got R={max_resource}, η={eta}")
+    s_max = int(math.floor(math.log(max_resource, eta) + 1e-9))
+    return [
+        (s, math.ceil((s_max + 1) * eta**s / (s + 1)), max(1, round(max_resource * eta**-s)))
+        for s in range(s_max, -1, -1)
+    ]
+
+
+Evaluate = Callable[[list, int, int], list[Trial]]  # (configs, resource, n_next) -> trials
+
+
+def successive_halving(configs: list, r: int, s: int, eta: float, evaluate: Evaluate):
+    """One bracket: run n_i configurations for r_i = r η^i epochs, keep the top ⌊n_i / η⌋."""
+    trials = []
+    for i in range(s + 1):
+        n_i = len(configs)
+        r_i = max(1, round(r * eta**i))
+        n_next = int(n_i // eta) if i != s else 1
+        rung = evaluate(configs, r_i, n_next)
+        trials += rung
+        configs = top_k(rung, max(1, n_next))
+    return trials
+
+
+def hyperband(sample: Callable[[int], list], objective: Objective, max_resource: int,
+              eta: float = 3, evaluate: Evaluate | None = None) -> SearchResult:  # fmt: skip
+    """Hyperband (Li et al., Algorithm 1) over `sample(n)` configurations.
+
+    Args:
+        sample: draws n new configurations.
+        objective: runs a configuration epoch by epoch.
+        max_resource: R, the most epochs any configuration gets.
+        eta: η, the halving rate.
+        evaluate: how a rung is run; default trains every configuration fully (f-Hyperband
+            passes its early-stopping version).
+    """
+    evaluate = evaluate or (lambda cs, r, _: [run_fully(objective, c, r) for c in cs])
+    result = SearchResult()
+    for s, n, r in hyperband_brackets(max_resource, eta):
+        result.trials += successive_halving(sample(n), r, s, eta, evaluate)
+    return result
+
+
+def sampler_without_replacement(n_configs: int, seed: int = 0) -> Callable[[int], list]:
+    """Draws configuration indices 0..n_configs−1 in a seeded random order, reshuffling
+    when exhausted (for replayed zoos)."""
+    rng = np.random.default_rng(seed)
+    pool: list[int] = []
+
+    def sample(n: int) -> list:
+        out = []
+        while len(out) < n:
+            if not pool:
+                pool.extend(rng.permutation(n_configs).tolist())
+            out.append(pool.pop())
+        return out
+
+    return sample
