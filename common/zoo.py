@@ -314,6 +314,22 @@ def build(
         conn.close()
 
 
+def cache_path(spec: ZooSpec, cache: str | os.PathLike | None = None) -> Path:
+    """Where the zoo of `spec` is cached: ``<cache>/<family>-<dataset>-<spec key>.sqlite``,
+    `cache` defaulting to ``$NNPERF_CACHE/zoos`` (else ``~/.cache/nnperf/zoos``)."""
+    from common.data import cache_dir
+
+    folder = Path(cache) if cache else cache_dir() / "zoos"
+    return folder / f"{spec.family}-{spec.dataset}-{spec.key()}.sqlite"
+
+
+def build_cached(spec: ZooSpec, cache=None, device: str = "auto", executor=None) -> Zoo:
+    """Build (or resume, or just load) the zoo of `spec` in the cache; the notebooks' entry."""
+    path = cache_path(spec, cache)
+    build(spec, path, executor, device=device)
+    return load(path)
+
+
 # ----------------------------------------------------------------------------- reading
 
 

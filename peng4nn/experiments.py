@@ -11,9 +11,7 @@ Fashion-MNIST on a training subset, 20 epochs, narrow networks, on a 2-core CPU)
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -82,18 +80,6 @@ def zoo_spec(dataset: str, scale: str = "book", seed: int = 0, **overrides) -> z
         epochs=settings.pop("epochs"), eval_every=0.5, family_options=options,
         val_size=settings.pop("val_size", 0.2),
     )  # fmt: skip
-
-
-def cache_folder(cache: str | os.PathLike | None = None) -> Path:
-    """Where zoos are cached: the argument, else ``<NNPERF_CACHE or ~/.cache/nnperf>/zoos``."""
-    return Path(cache) if cache else data.cache_dir() / "zoos"
-
-
-def build_zoo(spec: zoo.ZooSpec, cache=None, device="auto", executor=None) -> zoo.Zoo:
-    """Build (or resume, or just load) the zoo of `spec`, cached by its spec."""
-    path = cache_folder(cache) / f"{spec.family}-{spec.dataset}-{spec.key()}.sqlite"
-    zoo.build(spec, path, executor, device=device)
-    return zoo.load(path)
 
 
 def settings_for(dataset: str, splits_class_freq=None, max_epochs: float = 20.0):

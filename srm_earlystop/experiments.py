@@ -1,0 +1,260 @@
+"""The replication's computations (Baker et al., Sec. 3–4, Appendices C, E, H). The notebook
+only calls these and plots.
+
+Scales: ``smoke`` (a dozen tiny MetaQNN networks on digits), ``book`` (digits, a narrowed
+MetaQNN zoo: filters ×1/16, at most 12 layers, 20 epochs) and ``paper`` (CIFAR-10 and SVHN,
+1,000 networks × 20 epochs, full widths, 18 / 12 layers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from common import compare, metrics, zoo
+from common.search import ZooObjective, hyperband, sampler_without_replacement
+from srm_earlystop.early_stopping import should_stop
+from srm_earlystop.fhyperband import FHyperband, FHyperbandSettings
+from srm_earlystop.lce import LCEPredictor
+from srm_earlystop.predictor import SRMPredictor
+from srm_earlystop.srm import SRM
+
+PAPER = {
+    "table1_r2x100": {"nu_svr_rbf": 97.22, "ols_rbf": 97.04, "blr": 97.11, "random_forest": 94.50},
+    "early_stopping_speedup": "3–6×",
+    "fhyperband": "same best accuracy as Hyperband in about half the epochs",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Sizes of one scale (the paper: 1,000 networks, 100 training curves, 1,000 searches)."""
+
+    n_networks: int
+    epochs: float
+    width: float
+    max_layers: int
+    train_size: int  # curves the SRMs learn from
+    draws: int  # random draws of Table 1
+    n_search: int  # random-search configurations per SRM
+    orderings: int  # orderings of the early-stopping simulation
+
+
+SCALES = {
+    "smoke": {"digits": Scale(16, 6.0, 1 / 16, 6, 8, 2, 3, 2)},
+    "book": {"digits": Scale(240, 20.0, 1 / 16, 12, 100, 10, 30, 10)},
+    "paper": {
+        "cifar10": Scale(1000, 20.0, 1.0, 18, 100, 10, 1000, 10),
+        "svhn": Scale(1000, 20.0, 1.0, 12, 100, 10, 1000, 10),
+    },
+}
+
+
+def scale_of(dataset: str, scale: str) -> Scale:
+    if scale not in SCALES or dataset not in SCALES[scale]:
+        known = {s: sorted(d) for s, d in SCALES.items()}
+        raise ValueError(f"no {scale!r} settings for {dataset!r}; known: {known}")
+    return SCALES[scale][dataset]
+
+
+def zoo_spec(dataset: str, scale: str, seed: int = 0) -> zoo.ZooSpec:
+    """The ``metaqnn`` zoo of the scale, validated every epoch."""
+    s = scale_of(dataset, scale)
+    return zoo.ZooSpec("metaqnn", dataset, n_networks=s.n_networks, seed=seed, epochs=s.epochs,
+                       eval_every=1.0, family_options={"width": s.width,
+                                                       "max_layers": s.max_layers})  # fmt: skip
+
+
+def finished(z: zoo.Zoo) -> zoo.Zoo:
+    """The networks that did not diverge (the paper's curves are all finite)."""
+    return z.subset(np.isfinite(z.target("final_val_acc")))
+
+
+def _fit_predict(z, train, test, regressor, tau, n_search, sets=("TS", "AP", "HP"), seed=0):
+    curves, target = z.curve("val_acc"), z.target("final_val_acc")
+    tr, te = z.table.iloc[train].reset_index(drop=True), z.table.iloc[test].reset_index(drop=True)
+    srm = SRM(regressor, n_search, sets, seed=seed).fit(curves[train], tr, target[train], [tau])
+    return srm.predict(curves[test][:, :tau], te, tau)[0], target[test]
+
+
+def table1(z: zoo.Zoo, s: Scale, regressors=("nu_svr_rbf", "ols_rbf", "blr", "random_forest"),
+           fraction: float = 0.25, sets=("TS", "AP", "HP")) -> pd.DataFrame:  # fmt: skip
+    """R² × 100 at `fraction` of the curve, trained on `train_size` networks, mean ± s.e.
+    over `draws` random draws (Table 1; with `sets`, a row of Table 2)."""
+    tau = max(1, round(fraction * len(z.eval_epochs)))
+    rows = []
+    for name in regressors:
+        scores = []
+        for draw in range(s.draws):
+            order = np.random.default_rng(draw).permutation(len(z))
+            train, test = order[: s.train_size], order[s.train_size :]
+            pred, truth = _fit_predict(z, train, test, name, tau, s.n_search, sets, draw)
+            scores.append(100 * metrics.r2(truth, pred))
+        rows.append({"regressor": name, "features": "+".join(sets), "R2x100": np.mean(scores),
+                     "s.e.": stats.sem(scores) if len(scores) > 1 else np.nan,
+                     "paper (CIFAR-10)": PAPER["table1_r2x100"].get(name, "-")})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def table2(z: zoo.Zoo, s: Scale) -> pd.DataFrame:
+    """Feature-set ablation with the ν-SVR SRM (Table 2)."""
+    combos = [("HP",), ("AP",), ("HP", "AP"), ("TS",), ("AP", "TS"), ("HP", "AP", "TS")]
+    return pd.concat([table1(z, s, ("nu_svr_rbf",), sets=c) for c in combos], ignore_index=True)
+
+
+def r2_vs_fraction(z: zoo.Zoo, s: Scale, fractions=(0.1, 0.25, 0.5, 0.75)) -> pd.DataFrame:
+    """Fig. 3: R² against the percentage of the curve observed, through `common.compare`."""
+    predictors = [SRMPredictor("nu_svr_rbf", s.n_search), SRMPredictor("blr", s.n_search),
+                  LCEPredictor(), compare.LastSeenValue()]  # fmt: skip
+    budgets = [max(1.0, round(f * z.spec.epochs)) for f in fractions]
+    table = compare.evaluate(predictors, z, budgets, train_size=s.train_size,
+                             seed=list(range(min(3, s.draws))))  # fmt: skip
+    table["percent observed"] = 100 * table["budget"] / z.spec.epochs
+    return table
+
+
+def stopping_predictions(z: zoo.Zoo, s: Scale, ordering: int, regressor: str):
+    """For one ordering: SRMs trained on the first `train_size` curves predict (ŷ, σ) of
+    every later network at every τ. Returns (order, means [m, T−1], sigmas [m, T−1])."""
+    order = np.random.default_rng(ordering).permutation(len(z))
+    curves, target, T = z.curve("val_acc"), z.target("final_val_acc"), len(z.eval_epochs)
+    train, rest = order[: s.train_size], order[s.train_size :]
+    tr, te = z.table.iloc[train].reset_index(drop=True), z.table.iloc[rest].reset_index(drop=True)
+    srm = SRM(regressor, s.n_search, seed=ordering).fit(curves[train], tr, target[train],
+                                                        range(1, T))  # fmt: skip
+    pairs = [srm.predict(curves[rest][:, :tau], te, tau) for tau in range(1, T)]
+    return order, np.stack([p[0] for p in pairs], 1), np.stack([p[1] for p in pairs], 1)
+
+
+def simulate_early_stopping(z, s: Scale, thresholds=(0.8, 0.9, 0.95, 0.99), regressor="nu_svr_rbf",
+                            delta: float = 0.0) -> pd.DataFrame:  # fmt: skip
+    """Fig. 4: replay the networks in random orders; the first `train_size` train fully and
+    train the SRMs; each later one stops at the first τ with Φ(y_best − δ; ŷ, σ) ≥ Δ.
+    Speedup = epochs without early stopping / epochs with it; `kept best` says whether the
+    best network was trained fully."""
+    target, T = z.target("final_val_acc"), len(z.eval_epochs)
+    rows = []
+    for ordering in range(s.orderings):
+        order, means, sigmas = stopping_predictions(z, s, ordering, regressor)
+        for threshold in thresholds:
+            best = target[order[: s.train_size]].max()
+            epochs, stopped = s.train_size * T, set()
+            for j, network in enumerate(order[s.train_size :]):
+                stop = should_stop(best, means[j], sigmas[j], threshold, delta)
+                tau = int(np.argmax(stop)) + 1 if stop.any() else T
+                epochs += tau
+                if tau < T:
+                    stopped.add(network)
+                else:
+                    best = max(best, target[network])
+            rows.append({"ordering": ordering, "threshold": threshold,
+                         "speedup": len(z) * T / epochs,
+                         "kept best": int(np.argmax(target)) not in stopped})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def hyperband_comparison(z: zoo.Zoo, s: Scale, runs: int = 5, eta: float = 3,
+                         threshold: float = 0.95) -> pd.DataFrame:  # fmt: skip
+    """Fig. 6: best value so far against total epochs, Hyperband vs f-Hyperband (ν-SVR and
+    BLR SRMs), replaying the zoo; R is the zoo's epochs, d a tenth of the zoo."""
+    objective = ZooObjective(finished(z))
+    R, rows = objective.max_epochs, []
+    d = max(4, len(objective.values) // 10)
+    methods = {"Hyperband": None, "f-Hyperband (nu-SVR)": "nu_svr_rbf", "f-Hyperband (BLR)": "blr"}
+    for run in range(runs):
+        for method, regressor in methods.items():
+            sample = sampler_without_replacement(len(objective.values), seed=run)
+            if regressor is None:
+                result = hyperband(sample, objective, R, eta)
+            else:
+                settings = FHyperbandSettings(threshold, min_curves=d, regressor=regressor,
+                                              n_search=s.n_search, seed=run)  # fmt: skip
+                result = FHyperband(objective, settings).run(sample, R, eta)
+            epochs, best = result.best_so_far()
+            rows += [{"run": run, "method": method, "epochs": e, "best": b}
+                     for e, b in zip(epochs, best, strict=True)]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def gaussian_errors(z: zoo.Zoo, s: Scale, fraction: float = 0.25, seed: int = 0) -> dict:
+    """Appendix E (Figs. 8–9): ν-SVR SRM errors on the training set (leave-one-out) and on
+    held-out networks, and the mean log-likelihood of held-out errors under the Gaussian
+    fitted to the training errors beside that of samples drawn from the same Gaussian."""
+    tau = max(1, round(fraction * len(z.eval_epochs)))
+    order = np.random.default_rng(seed).permutation(len(z))
+    train, test = order[: s.train_size], order[s.train_size :]
+    curves, target = z.curve("val_acc"), z.target("final_val_acc")
+    tr = z.table.iloc[train].reset_index(drop=True)
+    srm = SRM("nu_svr_rbf", s.n_search, seed=seed).fit(curves[train], tr, target[train], [tau])
+    from sklearn.base import clone
+    from sklearn.model_selection import LeaveOneOut, cross_val_predict
+
+    from srm_earlystop.features import feature_matrix
+
+    x, _ = feature_matrix(curves[train][:, :tau], tr)
+    loo = target[train] - cross_val_predict(clone(srm.models[tau]), x, target[train],
+                                            cv=LeaveOneOut())  # fmt: skip
+    pred, truth = _fit_predict(z, train, test, "nu_svr_rbf", tau, s.n_search, seed=seed)
+    held = truth - pred
+    mu, sd = loo.mean(), loo.std()
+    drawn = np.random.default_rng(seed).normal(mu, sd, 10_000)
+    return {
+        "train errors": loo,
+        "held-out errors": held,
+        "held-out mean log-likelihood": stats.norm.logpdf(held, mu, sd).mean(),
+        "Gaussian samples mean log-likelihood": stats.norm.logpdf(drawn, mu, sd).mean(),
+    }
+
+
+def median_splits(z: zoo.Zoo, s: Scale, columns=("depth", "n_params", "n_layers"),
+                  fraction: float = 0.25) -> pd.DataFrame:  # fmt: skip
+    """Table 8: train below the median of a column and test above it, and the reverse."""
+    tau = max(1, round(fraction * len(z.eval_epochs)))
+    rows = []
+    for column in columns:
+        values = z.table[column].to_numpy(float)
+        below, above = np.flatnonzero(values <= np.median(values)), np.flatnonzero(
+            values > np.median(values))  # fmt: skip
+        for name, train, test in (("train below, test above", below, above),
+                                  ("train above, test below", above, below)):  # fmt: skip
+            if len(train) < 5 or len(test) < 2:
+                continue
+            pred, truth = _fit_predict(z, train, test, "nu_svr_rbf", tau, s.n_search)
+            rows.append({"column": column, "split": name, "R2": metrics.r2(truth, pred)})
+    return pd.DataFrame(rows)
+
+
+def predictions(z: zoo.Zoo, s: Scale, regressors=("nu_svr_rbf", "blr"), fraction=0.25, seed=0):
+    """Fig. 2: predicted against true final accuracy on held-out networks, one draw."""
+    tau = max(1, round(fraction * len(z.eval_epochs)))
+    order = np.random.default_rng(seed).permutation(len(z))
+    frames = []
+    for name in regressors:
+        pred, truth = _fit_predict(z, order[: s.train_size], order[s.train_size :], name, tau,
+                                   s.n_search, seed=seed)  # fmt: skip
+        frames.append(pd.DataFrame({"regressor": name, "true": truth, "predicted": pred}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def summary(t1: pd.DataFrame, stopping: pd.DataFrame, hb: pd.DataFrame, scale: str):
+    """What held: each claim with the paper's number and ours, at our scale."""
+    best_row = t1.loc[t1["R2x100"].idxmax()]
+    by_threshold = stopping.groupby("threshold").agg(speedup=("speedup", "mean"),
+                                                     kept=("kept best", "mean"))  # fmt: skip
+    final = hb.groupby(["method", "run"]).last().groupby("method")[["epochs", "best"]].mean()
+    rows = [
+        {"claim": "best SRM R² × 100 at 25 % of the curve", "paper": "97.22 (ν-SVR)",
+         "ours": f"{best_row['R2x100']:.1f} ({best_row['regressor']})"},
+        {"claim": "early-stopping speedup (Δ = 0.99)", "paper": PAPER["early_stopping_speedup"],
+         "ours": f"{by_threshold['speedup'].iloc[-1]:.2f}× (best kept in "
+                 f"{100 * by_threshold['kept'].iloc[-1]:.0f} % of orderings)"},
+        {"claim": "f-Hyperband vs Hyperband", "paper": PAPER["fhyperband"],
+         "ours": "; ".join(f"{m}: best {r.best:.3f} in {r.epochs:.0f} epochs"
+                           for m, r in final.iterrows())},
+    ]  # fmt: skip
+    out = pd.DataFrame(rows)
+    out["our scale"] = scale
+    return out
