@@ -16,7 +16,7 @@ from scipy import stats
 
 from common import compare, metrics, zoo
 from common.search import ZooObjective, hyperband, sampler_without_replacement
-from srm_earlystop.early_stopping import should_stop
+from srm_earlystop.early_stopping import kth_best, should_stop
 from srm_earlystop.fhyperband import FHyperband, FHyperbandSettings
 from srm_earlystop.lce import LCEPredictor
 from srm_earlystop.predictor import SRMPredictor
@@ -130,9 +130,10 @@ def stopping_predictions(z: zoo.Zoo, s: Scale, ordering: int, regressor: str):
 
 
 def simulate_early_stopping(z, s: Scale, thresholds=(0.8, 0.9, 0.95, 0.99), regressor="nu_svr_rbf",
-                            delta: float = 0.0) -> pd.DataFrame:  # fmt: skip
+                            delta: float = 0.0, nth: int = 1) -> pd.DataFrame:  # fmt: skip
     """Fig. 4: replay the networks in random orders; the first `train_size` train fully and
-    train the SRMs; each later one stops at the first τ with Φ(y_best − δ; ŷ, σ) ≥ Δ.
+    train the SRMs; each later one stops at the first τ with Φ(y − δ; ŷ, σ) ≥ Δ, y being the
+    `nth` best final value so far (Sec. 4's variants: best, best − δ, n-th best).
     Speedup = epochs without early stopping / epochs with it; `kept best` says whether the
     best network was trained fully."""
     target, T = z.target("final_val_acc"), len(z.eval_epochs)
@@ -140,17 +141,18 @@ def simulate_early_stopping(z, s: Scale, thresholds=(0.8, 0.9, 0.95, 0.99), regr
     for ordering in range(s.orderings):
         order, means, sigmas = stopping_predictions(z, s, ordering, regressor)
         for threshold in thresholds:
-            best = target[order[: s.train_size]].max()
+            finals = list(target[order[: s.train_size]])
             epochs, stopped = s.train_size * T, set()
             for j, network in enumerate(order[s.train_size :]):
-                stop = should_stop(best, means[j], sigmas[j], threshold, delta)
+                bar = kth_best(finals, nth)
+                stop = should_stop(bar, means[j], sigmas[j], threshold, delta)
                 tau = int(np.argmax(stop)) + 1 if stop.any() else T
                 epochs += tau
                 if tau < T:
                     stopped.add(network)
                 else:
-                    best = max(best, target[network])
-            rows.append({"ordering": ordering, "threshold": threshold,
+                    finals.append(target[network])
+            rows.append({"ordering": ordering, "threshold": threshold, "delta": delta, "nth": nth,
                          "speedup": len(z) * T / epochs,
                          "kept best": int(np.argmax(target)) not in stopped})  # fmt: skip
     return pd.DataFrame(rows)

@@ -56,3 +56,13 @@ def test_every_sampled_network_builds_and_is_registered():
             archs.build(arch)
             assert recipe.optimizer == "adam" and 1 <= extra["n_layers"] <= 12
     assert zoo.get_family("metaqnn") is metaqnn.sample
+
+
+def test_early_stopping_simulation_accounting(tiny_zoo):
+    from srm_earlystop.experiments import Scale, simulate_early_stopping
+
+    s = Scale(14, 2.0, 1.0, 6, train_size=6, draws=1, n_search=2, orderings=2)
+    never = simulate_early_stopping(tiny_zoo, s, thresholds=(0.5,), regressor="blr", nth=100)
+    assert (never.speedup == 1.0).all() and never["kept best"].all()  # no 100th best: no stop
+    eager = simulate_early_stopping(tiny_zoo, s, thresholds=(0.01,), regressor="blr")
+    assert (eager.speedup > 1.0).all()  # Δ = 0.01 stops nearly everything after one epoch
