@@ -95,12 +95,12 @@ def random_search(sample: Callable[[int], list], objective: Objective, n: int, e
 
 def hyperband_brackets(max_resource: int, eta: float = 3) -> list[tuple[int, int, int]]:
     """(s, n, r) of each bracket: s_max = ⌊log_η R⌋, n = ⌈(s_max + 1) η^s / (s + 1)⌉,
-    r = R η^−s (Li et al., Algorithm 1)."""
+    r = R η^−s (Li et al., Algorithm 1; r is left unrounded so that the last rung is R)."""
     if max_resource < 1 or eta <= 1:
         raise ValueError(f"need R >= 1 and η > 1, got R={max_resource}, η={eta}")
     s_max = int(math.floor(math.log(max_resource, eta) + 1e-9))
     return [
-        (s, math.ceil((s_max + 1) * eta**s / (s + 1)), max(1, round(max_resource * eta**-s)))
+        (s, math.ceil((s_max + 1) * eta**s / (s + 1)), max_resource * eta**-s)
         for s in range(s_max, -1, -1)
     ]
 
@@ -108,8 +108,9 @@ def hyperband_brackets(max_resource: int, eta: float = 3) -> list[tuple[int, int
 Evaluate = Callable[[list, int, int], list[Trial]]  # (configs, resource, n_next) -> trials
 
 
-def successive_halving(configs: list, r: int, s: int, eta: float, evaluate: Evaluate):
-    """One bracket: run n_i configurations for r_i = r η^i epochs, keep the top ⌊n_i / η⌋."""
+def successive_halving(configs: list, r: float, s: int, eta: float, evaluate: Evaluate):
+    """One bracket: run n_i configurations for r_i = r η^i epochs (rounded, at least 1), keep
+    the top ⌊n_i / η⌋."""
     trials = []
     for i in range(s + 1):
         n_i = len(configs)

@@ -41,11 +41,12 @@ class Scale:
     draws: int  # random draws of Table 1
     n_search: int  # random-search configurations per SRM
     orderings: int  # orderings of the early-stopping simulation
+    n_search_forest: int = 0  # searches for random forests (0: n_search); forests are slow
 
 
 SCALES = {
     "smoke": {"digits": Scale(16, 6.0, 1 / 16, 6, 8, 2, 3, 2)},
-    "book": {"digits": Scale(240, 20.0, 1 / 16, 12, 100, 10, 30, 10)},
+    "book": {"digits": Scale(240, 20.0, 1 / 16, 12, 100, 10, 30, 10, n_search_forest=4)},
     "paper": {
         "cifar10": Scale(1000, 20.0, 1.0, 18, 100, 10, 1000, 10),
         "svhn": Scale(1000, 20.0, 1.0, 12, 100, 10, 1000, 10),
@@ -73,10 +74,13 @@ def finished(z: zoo.Zoo) -> zoo.Zoo:
     return z.subset(np.isfinite(z.target("final_val_acc")))
 
 
-def _fit_predict(z, train, test, regressor, tau, n_search, sets=("TS", "AP", "HP"), seed=0):
+def _fit_predict(z, train, test, regressor, tau, s: Scale, sets=("TS", "AP", "HP"), seed=0):
     curves, target = z.curve("val_acc"), z.target("final_val_acc")
+    forest = regressor == "random_forest" and s.n_search_forest
+    n_search = s.n_search_forest if forest else s.n_search
     tr, te = z.table.iloc[train].reset_index(drop=True), z.table.iloc[test].reset_index(drop=True)
-    srm = SRM(regressor, n_search, sets, seed=seed).fit(curves[train], tr, target[train], [tau])
+    srm = SRM(regressor, n_search, sets, seed=seed)
+    srm.fit(curves[train], tr, target[train], [tau], with_sigma=False)
     return srm.predict(curves[test][:, :tau], te, tau)[0], target[test]
 
 
@@ -91,7 +95,7 @@ def table1(z: zoo.Zoo, s: Scale, regressors=("nu_svr_rbf", "ols_rbf", "blr", "ra
         for draw in range(s.draws):
             order = np.random.default_rng(draw).permutation(len(z))
             train, test = order[: s.train_size], order[s.train_size :]
-            pred, truth = _fit_predict(z, train, test, name, tau, s.n_search, sets, draw)
+            pred, truth = _fit_predict(z, train, test, name, tau, s, sets, draw)
             scores.append(100 * metrics.r2(truth, pred))
         rows.append({"regressor": name, "features": "+".join(sets), "R2x100": np.mean(scores),
                      "s.e.": stats.sem(scores) if len(scores) > 1 else np.nan,
@@ -199,7 +203,7 @@ def gaussian_errors(z: zoo.Zoo, s: Scale, fraction: float = 0.25, seed: int = 0)
     x, _ = feature_matrix(curves[train][:, :tau], tr)
     loo = target[train] - cross_val_predict(clone(srm.models[tau]), x, target[train],
                                             cv=LeaveOneOut())  # fmt: skip
-    pred, truth = _fit_predict(z, train, test, "nu_svr_rbf", tau, s.n_search, seed=seed)
+    pred, truth = _fit_predict(z, train, test, "nu_svr_rbf", tau, s, seed=seed)
     held = truth - pred
     mu, sd = loo.mean(), loo.std()
     drawn = np.random.default_rng(seed).normal(mu, sd, 10_000)
@@ -224,7 +228,7 @@ def median_splits(z: zoo.Zoo, s: Scale, columns=("depth", "n_params", "n_layers"
                                   ("train above, test below", above, below)):  # fmt: skip
             if len(train) < 5 or len(test) < 2:
                 continue
-            pred, truth = _fit_predict(z, train, test, "nu_svr_rbf", tau, s.n_search)
+            pred, truth = _fit_predict(z, train, test, "nu_svr_rbf", tau, s)
             rows.append({"column": column, "split": name, "R2": metrics.r2(truth, pred)})
     return pd.DataFrame(rows)
 
@@ -236,7 +240,7 @@ def predictions(z: zoo.Zoo, s: Scale, regressors=("nu_svr_rbf", "blr"), fraction
     frames = []
     for name in regressors:
         pred, truth = _fit_predict(z, order[: s.train_size], order[s.train_size :], name, tau,
-                                   s.n_search, seed=seed)  # fmt: skip
+                                   s, seed=seed)  # fmt: skip
         frames.append(pd.DataFrame({"regressor": name, "true": truth, "predicted": pred}))
     return pd.concat(frames, ignore_index=True)
 

@@ -32,7 +32,8 @@ class SRMPredictor(Predictor):
     def fit(self, zoo: Zoo, budget: float) -> SRMPredictor:
         self.tau = observed_points(zoo, budget)
         self.srm = SRM(self.regressor, self.n_search, self.feature_sets, seed=self.seed)
-        self.srm.fit(zoo.curve("val_acc"), zoo.table, zoo.target(self.target), [self.tau])
+        curves, target = zoo.curve("val_acc"), zoo.target(self.target)
+        self.srm.fit(curves, zoo.table, target, [self.tau], with_sigma=False)
         return self
 
     def predict(self, zoo: Zoo, budget: float) -> np.ndarray:

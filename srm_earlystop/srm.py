@@ -60,7 +60,7 @@ class SRM:
         )  # fmt: skip
         return search.fit(x, y).best_estimator_
 
-    def fit(self, curves, table, target, taus) -> SRM:
+    def fit(self, curves, table, target, taus, with_sigma: bool = True) -> SRM:
         """Train one model per τ in `taus` on fully observed curves.
 
         Args:
@@ -68,6 +68,8 @@ class SRM:
             table: their zoo table rows (AP and HP columns).
             target: [n] the value to predict (y_T or another final target).
             taus: numbers of observed points to train for (each < T, >= 0).
+            with_sigma: also estimate σ(τ) (refits the model n times for leave-one-out);
+                off where only the mean prediction is used.
         """
         y_all, target = check_curves(curves), np.asarray(target, dtype=float)
         if len(y_all) < max(self.cv_folds, 2) + 1:
@@ -81,7 +83,7 @@ class SRM:
                 raise ValueError(f"τ = {tau} outside the observed 0..{y_all.shape[1]} points")
             x, self.categories = feature_matrix(y_all[:, :tau], table, self._sets(tau))
             self.models[tau] = self._search(x, target)
-            if self.regressor != "blr":
+            if with_sigma and self.regressor != "blr":
                 cv = (
                     LeaveOneOut()
                     if self.sigma_folds is None
@@ -103,4 +105,4 @@ class SRM:
             scaled = model[:-1].transform(x)
             mean, std = model[-1].predict(scaled, return_std=True)
             return mean, std
-        return model.predict(x), np.full(len(x), self.sigmas[tau])
+        return model.predict(x), np.full(len(x), self.sigmas.get(tau, np.nan))

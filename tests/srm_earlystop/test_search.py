@@ -33,6 +33,13 @@ def test_brackets_follow_li_et_al():
     assert hyperband_brackets(27, 3) == [(3, 27, 1), (2, 12, 3), (1, 6, 9), (0, 4, 27)]
 
 
+def test_rungs_end_at_r_when_r_is_not_a_power_of_eta():
+    objective = CurveObjective()
+    result = hyperband(sampler_without_replacement(400), objective, 20, 3)
+    resources = sorted({t.resource for t in result.trials})
+    assert resources == [2, 7, 20] and max(r for _, r in objective.calls) == 20
+
+
 def test_hyperband_halves_rungs_and_charges_epochs():
     objective = CurveObjective()
     result = hyperband(sampler_without_replacement(400), objective, 27, 3)
