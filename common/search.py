@@ -123,8 +123,10 @@ def successive_halving(configs: list, r: float, s: int, eta: float, evaluate: Ev
 
 
 def hyperband(sample: Callable[[int], list], objective: Objective, max_resource: int,
-              eta: float = 3, evaluate: Evaluate | None = None) -> SearchResult:  # fmt: skip
-    """Hyperband (Li et al., Algorithm 1) over `sample(n)` configurations.
+              eta: float = 3, evaluate: Evaluate | None = None,
+              repeats: int = 1) -> SearchResult:  # fmt: skip
+    """Hyperband (Li et al., Algorithm 1) over `sample(n)` configurations, `repeats` times in
+    a row (Baker et al. run 40 consecutive Hyperband iterations, Fig. 6).
 
     Args:
         sample: draws n new configurations.
@@ -136,8 +138,9 @@ def hyperband(sample: Callable[[int], list], objective: Objective, max_resource:
     """
     evaluate = evaluate or (lambda cs, r, _: [run_fully(objective, c, r) for c in cs])
     result = SearchResult()
-    for s, n, r in hyperband_brackets(max_resource, eta):
-        result.trials += successive_halving(sample(n), r, s, eta, evaluate)
+    for _ in range(repeats):
+        for s, n, r in hyperband_brackets(max_resource, eta):
+            result.trials += successive_halving(sample(n), r, s, eta, evaluate)
     return result
 
 

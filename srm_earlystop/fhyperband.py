@@ -83,9 +83,10 @@ class FHyperband:
             trials.append(self._run_one(config, r, bar))
         return trials
 
-    def run(self, sample, max_resource: int, eta: float = 3) -> SearchResult:
-        """f-Hyperband over `sample(n)` configurations with R = `max_resource`."""
-        return hyperband(sample, self.objective, max_resource, eta, evaluate=self.evaluate)
+    def run(self, sample, max_resource: int, eta: float = 3, repeats: int = 1) -> SearchResult:
+        """f-Hyperband over `sample(n)` configurations with R = `max_resource`; consecutive
+        `repeats` share the training curves and predictors (D and M of Algorithm 1)."""
+        return hyperband(sample, self.objective, max_resource, eta, self.evaluate, repeats)
 
 
 def _empty_table(n: int):
