@@ -9,22 +9,14 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-import pandas as pd
-
 from srm_earlystop.srm import SRM
+from srm_earlystop.synthetic import saturating_curves
 
 PAPER_FIT_S, PAPER_QUERY_S = 0.006, 0.00006
 
 
 def synthetic(n: int, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    a, b = rng.uniform(0.3, 0.95, n), rng.uniform(1, 8, n)
-    t = np.arange(1, 21)
-    curves = a[:, None] * (1 - np.exp(-t / b[:, None])) + rng.normal(0, 0.01, (n, 20))
-    table = pd.DataFrame({"n_params": rng.integers(1e3, 1e6, n), "depth": rng.integers(2, 12, n),
-                          "lr": 10 ** rng.uniform(-4, -1, n)})  # fmt: skip
-    return curves, table
+    return saturating_curves(n, epochs=20, seed=seed, max_rate=8.0)
 
 
 def timed(regressor: str, curves, table, query_curves, query_table, repeats: int = 20):

@@ -7,6 +7,7 @@ from common import compare
 from srm_earlystop import early_stopping, features, regressors
 from srm_earlystop.predictor import SRMPredictor
 from srm_earlystop.srm import SRM
+from srm_earlystop.synthetic import saturating_curves
 
 
 def test_ts_features_of_a_hand_made_curve():
@@ -36,14 +37,8 @@ def test_bad_curves_are_named(curves, message):
 
 
 def synthetic(n, seed):
-    """Saturating curves y_t = a (1 − exp(−t / b)) + noise, 10 points; target y_10."""
-    rng = np.random.default_rng(seed)
-    a, b = rng.uniform(0.3, 0.95, n), rng.uniform(1, 6, n)
-    t = np.arange(1, 11)
-    curves = a[:, None] * (1 - np.exp(-t / b[:, None])) + rng.normal(0, 0.01, (n, 10))
-    table = pd.DataFrame({"n_params": rng.integers(1000, 5000, n), "depth": rng.integers(2, 8, n),
-                          "lr": 10 ** rng.uniform(-3, -1, n)})  # fmt: skip
-    return curves, table
+    """Saturating curves, 10 points; the target is y_10."""
+    return saturating_curves(n, epochs=10, seed=seed)
 
 
 @pytest.mark.parametrize("name", sorted(regressors.REGRESSORS))
