@@ -140,13 +140,16 @@ def _decode(blob: bytes) -> np.ndarray:
 
 
 def sample_network(spec: ZooSpec, index: int, input_shape, num_classes):
-    """(arch, recipe, extra) of network `index`, with the spec's epochs imposed."""
+    """(arch, recipe, extra) of network `index`, with the spec's epochs imposed (step-schedule
+    milestones scaled in proportion)."""
     rng, _ = network_seeds(spec, index)
     sampled = get_family(spec.family)(
         rng, input_shape=tuple(input_shape), num_classes=num_classes, **spec.family_options
     )
     arch, recipe, extra = (*sampled, {}) if len(sampled) == 2 else sampled
-    return arch, replace(recipe, epochs=spec.epochs), dict(extra)
+    # step milestones keep their place in training when the spec imposes its epochs
+    milestones = tuple(m * spec.epochs / recipe.epochs for m in recipe.milestones)
+    return arch, replace(recipe, epochs=spec.epochs, milestones=milestones), dict(extra)
 
 
 @functools.lru_cache(maxsize=2)
