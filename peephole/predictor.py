@@ -1,0 +1,43 @@
+"""`PeepholePredictor`: Peephole as a `common.compare.Predictor` (budget 0, architecture only,
+learns from fully trained networks)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from common.archs import Architecture
+from common.compare import Predictor, Requirements
+from common.zoo import Zoo
+from peephole import model
+from peephole.ulc import encode
+
+
+def zoo_codes(zoo: Zoo) -> list[np.ndarray]:
+    """ULC codes of every network of a zoo (ValueError naming a layer ULC cannot encode)."""
+    return [encode(Architecture.from_json(text)) for text in zoo.table["arch"]]
+
+
+class PeepholePredictor(Predictor):
+    """Predicts the target from the architecture alone, at the zoo's final epoch."""
+
+    requires = Requirements(training_networks=True, architecture=True)
+
+    def __init__(self, config: model.PeepholeConfig = model.SEC_5_1, device="auto"):
+        self.config, self.device = config, device
+
+    @property
+    def name(self) -> str:
+        return "Peephole"
+
+    def _epoch(self, zoo: Zoo) -> int:
+        return min(int(round(zoo.spec.epochs)), self.config.max_epoch)
+
+    def fit(self, zoo: Zoo, budget: float) -> PeepholePredictor:
+        if "arch" not in zoo.table:
+            raise ValueError("the zoo table has no 'arch' column to encode")
+        self.model = model.fit(zoo_codes(zoo), self._epoch(zoo), zoo.target(self.target),
+                               self.config, self.device)  # fmt: skip
+        return self
+
+    def predict(self, zoo: Zoo, budget: float) -> np.ndarray:
+        return model.predict(self.model, zoo_codes(zoo), self._epoch(zoo))
