@@ -196,14 +196,7 @@ def gaussian_errors(z: zoo.Zoo, s: Scale, fraction: float = 0.25, seed: int = 0)
     curves, target = z.curve("val_acc"), z.target("final_val_acc")
     tr = z.table.iloc[train].reset_index(drop=True)
     srm = SRM("nu_svr_rbf", s.n_search, seed=seed).fit(curves[train], tr, target[train], [tau])
-    from sklearn.base import clone
-    from sklearn.model_selection import LeaveOneOut, cross_val_predict
-
-    from srm_earlystop.features import feature_matrix
-
-    x, _ = feature_matrix(curves[train][:, :tau], tr)
-    loo = target[train] - cross_val_predict(clone(srm.models[tau]), x, target[train],
-                                            cv=LeaveOneOut())  # fmt: skip
+    loo = srm.residuals[tau]  # the leave-one-out errors behind σ
     pred, truth = _fit_predict(z, train, test, "nu_svr_rbf", tau, s, seed=seed)
     held = truth - pred
     mu, sd = loo.mean(), loo.std()

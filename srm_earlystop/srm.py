@@ -41,7 +41,7 @@ class SRM:
             seed,
         )
         self.feature_sets, self.sigma_folds = tuple(feature_sets), sigma_folds
-        self.models, self.sigmas, self.categories = {}, {}, None
+        self.models, self.sigmas, self.residuals, self.categories = {}, {}, {}, None
 
     def _sets(self, tau: int) -> tuple[str, ...]:
         sets = tuple(s for s in self.feature_sets if tau > 0 or s != "TS")
@@ -90,8 +90,8 @@ class SRM:
                     else KFold(self.sigma_folds, shuffle=True, random_state=self.seed)
                 )
                 predicted = cross_val_predict(clone(self.models[tau]), x, target, cv=cv)
-                residuals = target - predicted
-                self.sigmas[tau] = float(np.std(residuals))
+                self.residuals[tau] = target - predicted  # Appendix E's error sample
+                self.sigmas[tau] = float(np.std(self.residuals[tau]))
         return self
 
     def predict(self, curves, table, tau: int) -> tuple[np.ndarray, np.ndarray]:
