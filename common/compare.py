@@ -98,7 +98,7 @@ def _skip_reason(p: Predictor, zoo: Zoo, budget: float) -> str | None:
     missing = [name for name in p.requires.probes if name not in zoo.spec.probes]
     if missing:
         raise ValueError(f"{p.name} needs probes {missing}, which the zoo did not record")
-    visible = int(np.searchsorted(zoo.eval_epochs, budget + 1e-9))
+    visible = zoo.visible_evals(budget)
     if visible < p.requires.min_evals:
         return f"needs {p.requires.min_evals} evaluation(s), {visible} visible at {budget}"
     if p.requires.weights and budget < zoo.spec.epochs:

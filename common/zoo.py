@@ -366,6 +366,10 @@ class Zoo:
     def __len__(self) -> int:
         return len(self.table)
 
+    def visible_evals(self, budget: float) -> int:
+        """Number of evaluations taken within `budget` epochs of training (τ)."""
+        return int(np.searchsorted(self.eval_epochs, budget + 1e-9))
+
     def _visible(self, name: str) -> list[np.ndarray]:
         if self.arrays and not any(name in a for a in self.arrays):
             known = sorted({k for a in self.arrays for k in a})
@@ -425,7 +429,7 @@ class Zoo:
             raise ValueError(f"budget={budget} must be >= 0 epochs")
         if budget >= self.spec.epochs:
             return replace(self, budget=float(budget))
-        n = int(np.searchsorted(self.eval_epochs, budget + 1e-9))
+        n = self.visible_evals(budget)
         table = self.table.drop(columns=[c for c in HIDDEN_WHEN_TRUNCATED if c in self.table])
         seen = np.array([len(a.get("curve/val_acc", ())) for a in self.arrays])
         table["status"] = np.where((seen < n) & (self.table["status"] != "ok"), "diverged", "ok")

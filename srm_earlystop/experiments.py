@@ -74,6 +74,11 @@ def finished(z: zoo.Zoo) -> zoo.Zoo:
     return z.subset(np.isfinite(z.target("final_val_acc")))
 
 
+def _tau(z: zoo.Zoo, fraction: float) -> int:
+    """Points observed at `fraction` of the curve (at least one)."""
+    return max(1, round(fraction * len(z.eval_epochs)))
+
+
 def _fit_predict(z, train, test, regressor, tau, s: Scale, sets=("TS", "AP", "HP"), seed=0):
     curves, target = z.curve("val_acc"), z.target("final_val_acc")
     forest = regressor == "random_forest" and s.n_search_forest
@@ -88,7 +93,7 @@ def table1(z: zoo.Zoo, s: Scale, regressors=("nu_svr_rbf", "ols_rbf", "blr", "ra
            fraction: float = 0.25, sets=("TS", "AP", "HP")) -> pd.DataFrame:  # fmt: skip
     """R² × 100 at `fraction` of the curve, trained on `train_size` networks, mean ± s.e.
     over `draws` random draws (Table 1; with `sets`, a row of Table 2)."""
-    tau = max(1, round(fraction * len(z.eval_epochs)))
+    tau = _tau(z, fraction)
     rows = []
     for name in regressors:
         scores = []
@@ -190,7 +195,7 @@ def gaussian_errors(z: zoo.Zoo, s: Scale, fraction: float = 0.25, seed: int = 0)
     """Appendix E (Figs. 8–9): ν-SVR SRM errors on the training set (leave-one-out) and on
     held-out networks, and the mean log-likelihood of held-out errors under the Gaussian
     fitted to the training errors beside that of samples drawn from the same Gaussian."""
-    tau = max(1, round(fraction * len(z.eval_epochs)))
+    tau = _tau(z, fraction)
     order = np.random.default_rng(seed).permutation(len(z))
     train, test = order[: s.train_size], order[s.train_size :]
     curves, target = z.curve("val_acc"), z.target("final_val_acc")
@@ -212,7 +217,7 @@ def gaussian_errors(z: zoo.Zoo, s: Scale, fraction: float = 0.25, seed: int = 0)
 def median_splits(z: zoo.Zoo, s: Scale, columns=("depth", "n_params", "n_layers"),
                   fraction: float = 0.25) -> pd.DataFrame:  # fmt: skip
     """Table 8: train below the median of a column and test above it, and the reverse."""
-    tau = max(1, round(fraction * len(z.eval_epochs)))
+    tau = _tau(z, fraction)
     rows = []
     for column in columns:
         values = z.table[column].to_numpy(float)
@@ -229,7 +234,7 @@ def median_splits(z: zoo.Zoo, s: Scale, columns=("depth", "n_params", "n_layers"
 
 def predictions(z: zoo.Zoo, s: Scale, regressors=("nu_svr_rbf", "blr"), fraction=0.25, seed=0):
     """Fig. 2: predicted against true final accuracy on held-out networks, one draw."""
-    tau = max(1, round(fraction * len(z.eval_epochs)))
+    tau = _tau(z, fraction)
     order = np.random.default_rng(seed).permutation(len(z))
     frames = []
     for name in regressors:

@@ -10,11 +10,6 @@ from srm_earlystop.features import FEATURE_SETS
 from srm_earlystop.srm import SRM
 
 
-def observed_points(zoo: Zoo, budget: float) -> int:
-    """Number of evaluations visible within `budget` epochs (τ)."""
-    return int(np.searchsorted(zoo.eval_epochs, budget + 1e-9))
-
-
 class SRMPredictor(Predictor):
     """Baker et al.'s SRM for one regressor, trained at the budget's τ."""
 
@@ -30,7 +25,7 @@ class SRMPredictor(Predictor):
         return f"SRM[{self.regressor}]"
 
     def fit(self, zoo: Zoo, budget: float) -> SRMPredictor:
-        self.tau = observed_points(zoo, budget)
+        self.tau = zoo.visible_evals(budget)
         self.srm = SRM(self.regressor, self.n_search, self.feature_sets, seed=self.seed)
         curves, target = zoo.curve("val_acc"), zoo.target(self.target)
         self.srm.fit(curves, zoo.table, target, [self.tau], with_sigma=False)
