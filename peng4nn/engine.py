@@ -4,8 +4,8 @@
 refits the curve (Algorithm 1) and asks the analyzer (Algorithm 2) whether to stop. `run`
 drives a training callable one iteration (E = 0.5 epoch) at a time; `replay` runs the same
 logic over a recorded curve; `train_live` trains a real network with `common.train.Run` and
-stops it when the engine says so. The zoo stores accuracies as fractions: `to_percent` is the
-one place where they are converted.
+stops it when the engine says so. The zoo stores accuracies as fractions: `to_percent` and
+`to_fraction` are the one place where they are converted.
 """
 
 from __future__ import annotations
@@ -30,6 +30,11 @@ def to_percent(fraction) -> np.ndarray:
             f" {finite.max()}] (already percent?)"
         )
     return values * 100.0
+
+
+def to_fraction(percent) -> np.ndarray:
+    """The engine's percentages back in the zoo's unit (fractions)."""
+    return np.asarray(percent, dtype=float) / 100.0
 
 
 class Engine:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from common import data, metrics, zoo
 from peng4nn.analyzer import TABLE_II, AnalyzerSettings
+from peng4nn.engine import to_percent, train_live
 from peng4nn.menndl import menndl_stop_epoch
 from peng4nn.predictor import replay_zoo
 
@@ -104,9 +105,9 @@ def savings(z: zoo.Zoo, settings: AnalyzerSettings = TABLE_II) -> pd.DataFrame:
         for loss in z.curve("train_loss")
     ]
     out = pd.DataFrame(
-        {"idx": z.table["idx"], "estimate": 100 * engine["estimate"],
+        {"idx": z.table["idx"], "estimate": to_percent(engine["estimate"]),
          "converged": engine["converged"], "peng4nn_epochs": engine["stop_epoch"],
-         "menndl_epochs": menndl, "truth": 100 * z.target("max_val_acc")}
+         "menndl_epochs": menndl, "truth": to_percent(z.target("max_val_acc"))}
     )  # fmt: skip
     out["epochs_saved_percent"] = 100 * (1 - out["peng4nn_epochs"] / out["menndl_epochs"])
     return out
@@ -166,7 +167,6 @@ def live_demo(dataset: str = "digits", seed: int = 0, device="auto", root=None,
     run's best validation accuracy (percent).
     """
     from common.train import train
-    from peng4nn.engine import train_live
     from peng4nn.family import sample
 
     splits = data.load(dataset, root, seed=seed)
@@ -187,7 +187,7 @@ def live_demo(dataset: str = "digits", seed: int = 0, device="auto", root=None,
         "engine seconds": live.wall_time, "full seconds": full.wall_time,
         "engine estimate (%)": live.engine.decision.estimate,
         "converged": live.engine.decision.converged,
-        "full run best val acc (%)": 100 * float(np.max(full.curves["val_acc"])),
+        "full run best val acc (%)": float(to_percent(np.max(full.curves["val_acc"]))),
         "wall-clock saved (%)": 100 * (1 - live.wall_time / full.wall_time),
     }  # fmt: skip
 

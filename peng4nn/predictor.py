@@ -14,7 +14,7 @@ import pandas as pd
 from common.compare import Predictor, Requirements
 from common.zoo import Zoo
 from peng4nn.analyzer import TABLE_II, AnalyzerSettings
-from peng4nn.engine import replay, to_percent
+from peng4nn.engine import replay, to_fraction, to_percent
 
 
 def replay_zoo(zoo: Zoo, settings: AnalyzerSettings = TABLE_II) -> pd.DataFrame:
@@ -31,7 +31,7 @@ def replay_zoo(zoo: Zoo, settings: AnalyzerSettings = TABLE_II) -> pd.DataFrame:
         engine = replay(zoo.eval_epochs[seen], acc[seen], loss[seen], settings)
         d = engine.decision
         rows.append(
-            {"estimate": np.nan if d is None else d.estimate / 100.0,
+            {"estimate": np.nan if d is None else float(to_fraction(d.estimate)),
              "converged": d is not None and d.converged, "stopped": d is not None and d.stop,
              "stop_epoch": np.nan if d is None else d.epoch}
         )  # fmt: skip
