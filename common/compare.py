@@ -106,7 +106,10 @@ def _skip_reason(p: Predictor, zoo: Zoo, budget: float) -> str | None:
     return None
 
 
-def _run_one(p: Predictor, train: Zoo, held: Zoo, truth: np.ndarray, budget: float, target):
+def fit_predict(p: Predictor, train: Zoo, held: Zoo, budget: float, target="final_val_acc"):
+    """Fit a copy of `p` on `train` and query it on `held` truncated at `budget`.
+
+    Returns (the fitted copy, predictions [len(held)], fit seconds, query seconds)."""
     p = copy.deepcopy(p)  # every fit starts from the user's unfitted predictor
     p.target = target
     start = time.perf_counter()
@@ -116,8 +119,13 @@ def _run_one(p: Predictor, train: Zoo, held: Zoo, truth: np.ndarray, budget: flo
     start = time.perf_counter()
     pred = np.asarray(p.predict(view, budget), dtype=float)
     query_seconds = time.perf_counter() - start
-    if pred.shape != truth.shape:
-        raise ValueError(f"{p.name}.predict returned shape {pred.shape}, expected {truth.shape}")
+    if pred.shape != (len(held),):
+        raise ValueError(f"{p.name}.predict returned shape {pred.shape}, expected {(len(held),)}")
+    return p, pred, fit_seconds, query_seconds
+
+
+def _run_one(p: Predictor, train: Zoo, held: Zoo, truth: np.ndarray, budget: float, target):
+    _, pred, fit_seconds, query_seconds = fit_predict(p, train, held, budget, target)
     ok = np.isfinite(pred)
     metrics = all_metrics(truth[ok], pred[ok]) if ok.sum() >= 2 else {}
     return {

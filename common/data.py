@@ -251,6 +251,15 @@ def available(name: str, root: str | os.PathLike | None = None) -> bool:
     return True
 
 
+def present(names, root: str | os.PathLike | None = None) -> list[str]:
+    """The datasets of `names` that load without a download, in order; each one skipped is
+    logged, so a scale's notebook runs offline on what this machine has."""
+    found = [name for name in names if available(name, root)]
+    for name in [n for n in names if n not in found]:
+        log.warning("skipping %s: not found under %s (set NNPERF_DATA)", name, data_root(root))
+    return found
+
+
 def load(
     name: str = "digits",
     root: str | os.PathLike | None = None,

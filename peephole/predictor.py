@@ -29,15 +29,16 @@ class PeepholePredictor(Predictor):
     def name(self) -> str:
         return "Peephole"
 
-    def _epoch(self, zoo: Zoo) -> int:
+    def epoch(self, zoo: Zoo) -> int:
+        """The epoch index Peephole predicts at: the zoo's final epoch."""
         return min(int(round(zoo.spec.epochs)), self.config.max_epoch)
 
     def fit(self, zoo: Zoo, budget: float) -> PeepholePredictor:
         if "arch" not in zoo.table:
             raise ValueError("the zoo table has no 'arch' column to encode")
-        self.model = model.fit(zoo_codes(zoo), self._epoch(zoo), zoo.target(self.target),
+        self.model = model.fit(zoo_codes(zoo), self.epoch(zoo), zoo.target(self.target),
                                self.config, self.device)  # fmt: skip
         return self
 
     def predict(self, zoo: Zoo, budget: float) -> np.ndarray:
-        return model.predict(self.model, zoo_codes(zoo), self._epoch(zoo))
+        return model.predict(self.model, zoo_codes(zoo), self.epoch(zoo))

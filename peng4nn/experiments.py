@@ -10,7 +10,6 @@ Fashion-MNIST on a training subset, 20 epochs, narrow networks, on a 2-core CPU)
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 
 import numpy as np
@@ -54,7 +53,6 @@ SCALES = {
     },
 }  # fmt: skip
 UNBALANCED = {"svhn", "svhn_gs"}  # LOSS on (Sec. III-C-1)
-log = logging.getLogger(__name__)
 
 
 def default_datasets(scale: str, root=None) -> list[str]:
@@ -62,10 +60,7 @@ def default_datasets(scale: str, root=None) -> list[str]:
     alone when Fashion-MNIST is not under the data root; what is skipped is logged."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; expected one of {sorted(SCALES)}")
-    present = [name for name in SCALES[scale] if data.available(name, root)]
-    for name in sorted(set(SCALES[scale]) - set(present)):
-        log.warning("skipping %s: not found under %s (set NNPERF_DATA)", name, data.data_root(root))
-    return present
+    return data.present(list(SCALES[scale]), root)
 
 
 def zoo_spec(dataset: str, scale: str = "book", seed: int = 0, **overrides) -> zoo.ZooSpec:

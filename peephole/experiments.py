@@ -1,0 +1,324 @@
+"""The replication's computations (Deng et al., Sec. 5): zoos per scale, Table 2 statistics,
+Tables 3–4 against curve-based baselines, the Sec. 5.3 selection adapted, and the
+representation studies of Sec. 5.4 (Figs. 6–7). The notebook only calls these and plots.
+
+Scales: ``smoke`` (a dozen tiny `blocks` networks on digits), ``book`` (digits, and an MNIST
+training subset when MNIST is under the data root; narrow networks capped in weights, a few
+epochs, on a 2-core CPU) and ``paper`` (CIFAR-10 and MNIST with the paper's 844 + 800 and
+471 + 400 networks, base width 16, no cap; a GPU and days). The paper does not state its
+total epochs (the lr drops every 60 / 80 epochs): we train 160.
+
+Baselines come from other packages (packages do not import each other): the notebook passes
+them in as `common.compare.Predictor` objects, e.g. ``srm_earlystop``'s ν-SVR and Bayesian
+linear regression (BLR) on 25 % of each curve. Klein et al.'s BNN is out of scope; BLR is the
+Bayesian baseline and is labelled so, beside the paper's BNN numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.manifold import TSNE
+
+from common import archs, compare, data, metrics, train, zoo
+from peephole import blocks, model
+from peephole.predictor import PeepholePredictor
+from peephole.ulc import TYPE_CODES, encode
+
+PAPER = {
+    # Table 2: size, mean, std, min, max of the validation accuracies
+    "table2": {
+        "cifar10": {"train": (844, 0.74, 0.07, 0.50, 0.89),
+                    "validation": (800, 0.73, 0.08, 0.48, 0.88)},
+        "mnist": {"train": (471, 0.98, 0.03, 0.52, 0.99),
+                  "validation": (400, 0.98, 0.04, 0.49, 0.99)},
+    },
+    # Tables 3 (CIFAR-10) and 4 (MNIST): MSE, Kendall τ, R²
+    "table3": {"Peephole": (0.0010, 0.7696, 0.8596), "ν-SVR": (0.0018, 0.6232, 0.7321),
+               "BNN": (0.0032, 0.5417, 0.5400)},
+    "table4": {"Peephole": (0.0003, 0.5036, 0.4681), "ν-SVR": (0.0008, 0.3489, 0.2121),
+               "BNN": (0.0004, 0.3380, 0.1921)},
+    # Table 5: parameters, CIFAR-10 predicted / real, ImageNet top-1 / top-5 (%)
+    "table5": {"VGG-13": ("126M", None, None, 71.55, 90.37),
+               "Selected": ("35M", 87.52, 88.06, 71.91, 90.53)},
+}  # fmt: skip
+PAPER_NAME = {"Peephole": "Peephole", "ν-SVR": "ν-SVR", "BLR": "BNN"}  # ours -> paper's row
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Sizes of one scale and dataset."""
+
+    n_networks: int
+    epochs: float
+    base_width: int
+    max_params: int | None  # cap on a sampled network's weights (None: the paper, no cap)
+    train_share: float = 0.5  # networks that train Peephole (paper: 844 of 1,644)
+    train_fraction: float = 1.0  # of the dataset's training split
+    val_size: float | int = 0.2
+    predictor_epochs: int = 300  # Peephole's own training epochs
+    n_search: int = 100  # random-search configurations of the baselines
+    candidates: int = 1000  # unseen architectures scored for the Sec. 5.3 selection
+    scale_up: int = 2  # width multiplier of the selected network
+
+
+SCALES = {
+    "smoke": {"digits": Scale(16, 2.0, 4, 4_000, predictor_epochs=20, n_search=3,
+                              candidates=20)},
+    "book": {
+        "digits": Scale(128, 8.0, 8, 40_000, predictor_epochs=150, n_search=20),
+        "mnist": Scale(32, 4.0, 4, 10_000, train_fraction=0.02, val_size=1000,
+                       predictor_epochs=150, n_search=20),
+    },
+    "paper": {
+        "cifar10": Scale(1644, 160.0, 16, None, train_share=844 / 1644),
+        "mnist": Scale(871, 160.0, 16, None, train_share=471 / 871),
+    },
+}  # fmt: skip
+
+
+def scale_of(dataset: str, scale: str) -> Scale:
+    if scale not in SCALES or dataset not in SCALES[scale]:
+        known = {s: sorted(d) for s, d in SCALES.items()}
+        raise ValueError(f"no {scale!r} settings for {dataset!r}; known: {known}")
+    return SCALES[scale][dataset]
+
+
+def default_datasets(scale: str, root=None) -> list[str]:
+    """The scale's datasets present under the data root (the rest are logged and skipped)."""
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; expected one of {sorted(SCALES)}")
+    return data.present(list(SCALES[scale]), root)
+
+
+def zoo_spec(dataset: str, scale: str, seed: int = 0) -> zoo.ZooSpec:
+    """The ``blocks`` zoo of `dataset` at `scale`, validated every epoch."""
+    s = scale_of(dataset, scale)
+    options = {"base_width": s.base_width, "max_params": s.max_params,
+               "train_fraction": s.train_fraction}  # fmt: skip
+    return zoo.ZooSpec("blocks", dataset, n_networks=s.n_networks, seed=seed, epochs=s.epochs,
+                       eval_every=1.0, family_options=options, val_size=s.val_size)  # fmt: skip
+
+
+PAPER_DATASET = {"mnist": "mnist", "fashion_mnist": "mnist"}  # the rest compare to CIFAR-10
+TRANSFER_PREFERENCE = ("cifar10", "fashion_mnist", "mnist", "digits")  # largest first
+
+
+def paper_dataset(dataset: str) -> str:
+    """The paper's dataset whose numbers stand beside ours for `dataset`."""
+    return PAPER_DATASET.get(dataset, "cifar10")
+
+
+def transfer_dataset(datasets) -> str:
+    """The largest of `datasets` (Sec. 5.3 trains the selected network on a larger one)."""
+    ranked = [d for d in TRANSFER_PREFERENCE if d in datasets]
+    return ranked[0] if ranked else list(datasets)[0]
+
+
+def split(z: zoo.Zoo, s: Scale, seed: int = 0) -> tuple[zoo.Zoo, zoo.Zoo]:
+    """(train, validation) zoos of the finished networks, `train_share` of them training."""
+    finite = np.flatnonzero(np.isfinite(z.target("final_val_acc")))
+    order = np.random.default_rng(seed).permutation(finite)
+    cut = max(2, round(s.train_share * len(order)))
+    if len(order) - cut < 2:
+        raise ValueError(f"{len(order)} finished networks: too few to split")
+    return z.subset(np.sort(order[:cut])), z.subset(np.sort(order[cut:]))
+
+
+def table2(train_zoo: zoo.Zoo, val_zoo: zoo.Zoo, paper_dataset: str = "cifar10"):
+    """Statistics of the final validation accuracies (Table 2), the paper's beside ours."""
+    columns = {}
+    for name, z in (("train", train_zoo), ("validation", val_zoo)):
+        acc = z.target("final_val_acc")
+        columns[f"ours ({name})"] = [len(acc), acc.mean(), acc.std(), acc.min(), acc.max()]
+        columns[f"paper {paper_dataset} ({name})"] = PAPER["table2"][paper_dataset][name]
+    return pd.DataFrame(columns, index=["Size", "Mean", "Std", "Min", "Max"])
+
+
+def peephole_predictor(s: Scale, device="auto", seed: int = 0) -> PeepholePredictor:
+    config = replace(model.SEC_5_1, epochs=s.predictor_epochs, seed=seed)
+    return PeepholePredictor(config, device)
+
+
+def compare_methods(
+    train_zoo: zoo.Zoo,
+    val_zoo: zoo.Zoo,
+    s: Scale,
+    baselines=None,
+    fraction: float = 0.25,
+    paper_table: str = "table3",
+    device="auto",
+):
+    """Tables 3–4: Peephole (architecture only) against `baselines` (label -> Predictor)
+    given `fraction` of each validation curve, on the held-out networks.
+
+    Returns (metrics table with the paper's numbers, predictions per method for Fig. 5, the
+    fitted `PeepholePredictor`)."""
+    methods = {"Peephole": (peephole_predictor(s, device), 0.0)}
+    methods |= {
+        label: (p, fraction * val_zoo.spec.epochs) for label, p in (baselines or {}).items()
+    }
+    truth = val_zoo.target("final_val_acc")
+    rows, predictions, fitted = [], [], {}
+    for label, (predictor, budget) in methods.items():
+        fitted[label], pred, fit_s, _ = compare.fit_predict(predictor, train_zoo, val_zoo, budget)
+        paper = PAPER[paper_table].get(PAPER_NAME.get(label, label), (np.nan,) * 3)
+        rows.append({"method": label, "curve seen (epochs)": budget,
+                     "MSE": metrics.mse(truth, pred), "Tau": metrics.kendall_tau(truth, pred),
+                     "R2": metrics.r2(truth, pred), "fit seconds": fit_s,
+                     "paper MSE": paper[0], "paper Tau": paper[1], "paper R2": paper[2],
+                     "paper row": PAPER_NAME.get(label, "-")})  # fmt: skip
+        predictions.append(pd.DataFrame({"method": label, "actual": truth, "predicted": pred}))
+    return pd.DataFrame(rows), pd.concat(predictions, ignore_index=True), fitted["Peephole"]
+
+
+def _tensors(codes, net: model.Peephole) -> list[torch.Tensor]:
+    dev = next(net.parameters()).device
+    return [torch.as_tensor(c, dtype=torch.long, device=dev) for c in codes]
+
+
+@torch.no_grad()
+def structural_features(net: model.Peephole, codes) -> np.ndarray:
+    """The LSTM's last hidden state per architecture (the structural feature), [n, hidden]."""
+    return net.structure(_tensors(codes, net)).cpu().numpy()
+
+
+def tsne(features: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Fig. 7: a 2-d t-SNE embedding of the structural features."""
+    perplexity = min(30.0, (len(features) - 1) / 3)
+    return TSNE(2, perplexity=perplexity, random_state=seed, init="pca").fit_transform(features)
+
+
+@torch.no_grad()
+def cell_states(net: model.Peephole, codes: np.ndarray) -> np.ndarray:
+    """The LSTM's cell state after each layer of one architecture, [n_layers, hidden]."""
+    x = net.layer_vectors(_tensors([codes], net)[0]).unsqueeze(0)  # [1, L, 4d]
+    state, cells = None, []
+    for t in range(x.shape[1]):
+        _, state = net.lstm(x[:, t : t + 1], state)
+        cells.append(state[1][-1, 0].cpu().numpy())
+    return np.stack(cells)
+
+
+def cell_trace(net: model.Peephole, codes: np.ndarray, unit: int) -> pd.DataFrame:
+    """Fig. 6: one unit's cell state along one architecture's layers."""
+    names = {code: name for name, code in TYPE_CODES.items()}
+    return pd.DataFrame({"layer": np.arange(len(codes)),
+                         "type": [names[int(c)] for c in codes[:, 0]],
+                         "response": cell_states(net, codes)[:, unit]})  # fmt: skip
+
+
+def conv_cell(net: model.Peephole, codes_list) -> tuple[int, float]:
+    """Fig. 6: the LSTM unit whose cell-state change correlates best with "this layer is a
+    convolution" over the given architectures; (unit, correlation)."""
+    steps, is_conv = [], []
+    for codes in codes_list:
+        cells = cell_states(net, codes)
+        steps.append(np.diff(cells, axis=0, prepend=np.zeros((1, cells.shape[1]))))
+        is_conv.append(codes[:, 0] == 1)
+    d, c = np.concatenate(steps), np.concatenate(is_conv).astype(float)
+    d = (d - d.mean(0)) / (d.std(0) + 1e-12)
+    corr = (d * ((c - c.mean()) / c.std())[:, None]).mean(0)
+    unit = int(np.argmax(corr))
+    return unit, float(corr[unit])
+
+
+def vgg_like(input_shape, num_classes: int, width: int) -> archs.Architecture:
+    """A VGG-style baseline: three stages of two 3×3 conv-BN-ReLU and 2×2 max pooling
+    (widths w, 2w, 4w), global average pooling, a linear classifier."""
+    layers = []
+    for stage in range(3):
+        for _ in range(2):
+            layers += [{"type": "conv", "kernel": 3, "padding": 1,
+                        "out_channels": width * 2**stage},
+                       {"type": "batchnorm"}, {"type": "relu"}]  # fmt: skip
+        layers.append({"type": "maxpool", "kernel": 2, "stride": 2})
+    layers += [{"type": "global_avg_pool"}, {"type": "linear", "out_features": num_classes}]
+    return archs.Architecture(tuple(input_shape), num_classes, layers)
+
+
+def vgg_of_size(input_shape, num_classes: int, n_params: int) -> archs.Architecture:
+    """The VGG-style network whose weight count is closest to `n_params`."""
+    candidates = [vgg_like(input_shape, num_classes, w) for w in range(1, 257)]
+    return min(candidates, key=lambda a: abs(archs.num_params(a) - n_params))
+
+
+def select_and_transfer(
+    predictor: PeepholePredictor,
+    source: zoo.Zoo,
+    s: Scale,
+    target_dataset: str,
+    target: Scale,
+    seed: int = 0,
+    device="auto",
+):
+    """Sec. 5.3 adapted: score `s.candidates` unseen architectures of the source zoo's space,
+    take the best-predicted one (and, as a control, the median-predicted one), train each on
+    the source dataset (its real accuracy), then widen it `s.scale_up`× and train it and a
+    VGG-style network of similar size on `target_dataset` with the target scale's recipe."""
+    small = data.load(source.spec.dataset, val_size=source.spec.val_size, seed=source.spec.seed)
+    large = data.load(target_dataset, val_size=target.val_size, seed=seed)
+    rng = np.random.default_rng([seed, 5_3])  # a stream the zoo's networks never use
+    drawn = [blocks.sample_valid(rng, small.input_shape, small.num_classes, s.base_width,
+                                 max_params=s.max_params)[0]
+             for _ in range(s.candidates)]  # fmt: skip
+    skeletons = [blocks.skeleton(b, small.input_shape, small.num_classes, s.base_width)
+                 for b in drawn]  # fmt: skip
+    epoch = predictor.epoch(source)
+    predicted = model.predict(predictor.model, [encode(a) for a in skeletons], epoch)
+    order = np.argsort(predicted)
+    picks = {
+        "Selected (best predicted)": order[-1],
+        "Control (median predicted)": order[len(order) // 2],
+    }
+    rows = []
+    for label, i in picks.items():
+        real = train.train(skeletons[i], blocks.recipe(source.spec.epochs, s.train_fraction), small,
+                           seed=seed, device=device)  # fmt: skip
+        big = blocks.skeleton(drawn[i], large.input_shape, large.num_classes,
+                              s.base_width * s.scale_up)  # fmt: skip
+        rows.append((label, big, predicted[i], real.curves["val_acc"][-1]))
+    rows.append(
+        (
+            "VGG-style",
+            vgg_of_size(large.input_shape, large.num_classes, archs.num_params(rows[0][1])),
+            np.nan,
+            np.nan,
+        )
+    )
+    recipe = blocks.recipe(target.epochs, target.train_fraction)
+    out = []
+    for label, arch, pred, real in rows:
+        result = train.train(arch, recipe, large, seed=seed, device=device)
+        out.append({"network": label, "weights": archs.num_params(arch),
+                    f"predicted on {source.spec.dataset}": pred,
+                    f"real on {source.spec.dataset}": real,
+                    f"test accuracy on {target_dataset}": result.test_acc})  # fmt: skip
+    return pd.DataFrame(out), len(drawn)
+
+
+def summary(tables: dict[str, pd.DataFrame], transfer: pd.DataFrame | None, scale: str):
+    """What held: each claim of Sec. 5 with the paper's number and ours (and our scale)."""
+    rows = []
+    for dataset, t in tables.items():
+        ours, paper = t.set_index("method"), PAPER["table4" if paper_dataset(dataset) == "mnist"
+                                                    else "table3"]  # fmt: skip
+        for other in ours.index.drop("Peephole"):
+            for col, k in (("Tau", 1), ("R2", 2), ("MSE", 0)):
+                theirs = paper["Peephole"][k], paper[PAPER_NAME.get(other, other)][k]
+                rows.append({"dataset": dataset, "claim": f"Peephole vs {other}: {col}",
+                             "paper": f"{theirs[0]:.4f} vs {theirs[1]:.4f}",
+                             "ours": f"{ours.loc['Peephole', col]:.4f} vs "
+                                     f"{ours.loc[other, col]:.4f}"})  # fmt: skip
+    if transfer is not None:
+        acc = transfer.set_index("network").iloc[:, -1]
+        rows.append({"dataset": acc.name.removeprefix("test accuracy on "),
+                     "claim": "selected network vs VGG-style (accuracy)",
+                     "paper": "71.91 % vs 71.55 % (ImageNet top-1)",
+                     "ours": f"{acc.iloc[0]:.4f} vs {acc.loc['VGG-style']:.4f}"})  # fmt: skip
+    out = pd.DataFrame(rows)
+    out["our scale"] = scale
+    return out
