@@ -155,6 +155,18 @@ def eval_schedule(epochs: float, eval_every: float) -> np.ndarray:
     return np.array(points, dtype=np.float64)
 
 
+def eval_steps(epochs: float, eval_every: float, steps_per_epoch: int):
+    """(evaluation epochs, the optimiser steps after which each evaluation happens)."""
+    at = eval_schedule(epochs, eval_every)
+    steps = np.round(at * steps_per_epoch).astype(int)
+    if steps[0] < 1 or np.any(np.diff(steps) < 1):
+        raise ValueError(
+            f"eval_every={eval_every} is finer than one step ({steps_per_epoch} steps"
+            " per epoch); use a smaller batch size or a coarser eval_every"
+        )
+    return at, steps
+
+
 @torch.no_grad()
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 2048):
     """Mean cross-entropy, accuracy and penultimate features [N, D] of `model` on (x, y)."""
@@ -216,13 +228,9 @@ class Run:
         self.model.to(self.device).train()
         self.n_train = max(1, round(recipe.train_fraction * len(self.data.train_y)))
         self.steps_per_epoch = math.ceil(self.n_train / recipe.batch_size)
-        self.eval_epochs = eval_schedule(recipe.epochs, eval_every)
-        self.eval_steps = np.round(self.eval_epochs * self.steps_per_epoch).astype(int)
-        if self.eval_steps[0] < 1 or np.any(np.diff(self.eval_steps) < 1):
-            raise ValueError(
-                f"eval_every={eval_every} is finer than one step ({self.steps_per_epoch} steps"
-                " per epoch); use a smaller batch size or a coarser eval_every"
-            )
+        self.eval_epochs, self.eval_steps = eval_steps(
+            recipe.epochs, eval_every, self.steps_per_epoch
+        )
         self.status = "ok"
         self.evaluations: list[Evaluation] = []
 

@@ -21,6 +21,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 import os
 import sqlite3
 import traceback
@@ -58,11 +59,19 @@ CREATE TABLE IF NOT EXISTS arrays (
 # ----------------------------------------------------------------------------- families
 
 FAMILIES: dict[str, Callable] = {}
+BATCH_TRAINERS: dict[str, Callable] = {}
+BATCH_CHUNK = 256  # networks per batched-training task (a task is written when it finishes)
 
 
-def register_family(name: str, sampler: Callable) -> None:
-    """Register `sampler(rng, *, input_shape, num_classes, **options)` as family `name`."""
+def register_family(name: str, sampler: Callable, batch_trainer: Callable | None = None) -> None:
+    """Register `sampler(rng, *, input_shape, num_classes, **options)` as family `name`.
+
+    `batch_trainer(nets, splits, *, eval_every, probes, device, keep_weights)`, if given,
+    trains a list of (arch, recipe, seed) together and returns their `RunResult`s in order
+    (probes as name -> factory); `build` then hands it chunks of networks."""
     FAMILIES[name] = sampler
+    if batch_trainer is not None:
+        BATCH_TRAINERS[name] = batch_trainer
 
 
 def get_family(name: str) -> Callable:
@@ -160,30 +169,62 @@ def _load_splits(dataset, root, val_size, seed, scaling):
     return data.load(dataset, root, val_size=val_size, seed=seed, scaling=scaling)
 
 
-def train_network(task: dict) -> dict:
-    """Train network ``task['index']`` of ``task['spec']``; return its record (no I/O)."""
-    from common import probes, train
+def _prepare(task: dict):
+    """(spec, splits, device) of a task, after importing the modules it names."""
+    from common import train
 
     for module in task.get("modules", ()):
         import_module(module)  # registers families/probes defined outside common
     spec = ZooSpec.from_dict(task["spec"])
     splits = _load_splits(spec.dataset, task.get("root"), spec.val_size, spec.seed, spec.scaling)
-    arch, recipe, extra = sample_network(
-        spec, task["index"], splits.input_shape, splits.num_classes
-    )
-    _, seed = network_seeds(spec, task["index"])
-    device = train.resolve_device(task.get("device", "auto"))
+    return spec, splits, train.resolve_device(task.get("device", "auto"))
+
+
+def _network(spec: ZooSpec, index: int, splits):
+    """(arch, recipe, extra, seed) of network `index`."""
+    arch, recipe, extra = sample_network(spec, index, splits.input_shape, splits.num_classes)
+    return arch, recipe, extra, network_seeds(spec, index)[1]
+
+
+def train_network(task: dict) -> dict:
+    """Train network ``task['index']`` of ``task['spec']``; return its record (no I/O)."""
+    from common import probes, train
+
+    spec, splits, device = _prepare(task)
+    arch, recipe, extra, seed = _network(spec, task["index"], splits)
     result = train.train(
         arch, recipe, splits, seed=seed, eval_every=spec.eval_every, device=device,
         probes={name: probes.make_probe(name) for name in spec.probes},
         keep_weights=spec.keep_weights,
     )  # fmt: skip
+    return _record(task["index"], seed, arch, recipe, extra, result, device)
+
+
+def train_networks(task: dict) -> list[dict]:
+    """Train networks ``task['indices']`` together with the family's batch trainer."""
+    from common import probes
+
+    spec, splits, device = _prepare(task)
+    nets = [_network(spec, i, splits) for i in task["indices"]]
+    factories = {name: (lambda name=name: probes.make_probe(name)) for name in spec.probes}
+    results = BATCH_TRAINERS[spec.family](
+        [(arch, recipe, seed) for arch, recipe, _, seed in nets], splits,
+        eval_every=spec.eval_every, probes=factories, device=device,
+        keep_weights=spec.keep_weights,
+    )  # fmt: skip
+    return [_record(i, seed, arch, recipe, extra, result, device)
+            for i, (arch, recipe, extra, seed), result
+            in zip(task["indices"], nets, results, strict=True)]  # fmt: skip
+
+
+def _record(index, seed, arch, recipe, extra, result, device) -> dict:
+    """The stored form of one trained network."""
     arrays = {f"curve/{k}": v for k, v in result.curves.items()}
     arrays |= {f"probe/{k}": v for k, v in result.probes.items()}
     if result.weights is not None:
         arrays["weights"] = result.weights
     return {
-        "idx": task["index"], "seed": seed, "status": result.status,
+        "idx": index, "seed": seed, "status": result.status,
         "arch": arch.to_json(), "recipe": json.dumps(recipe.to_dict()),
         "extra": json.dumps(extra), "n_params": archs.num_params(arch),
         "depth": archs.depth(arch), "test_acc": result.test_acc, "test_loss": result.test_loss,
@@ -286,23 +327,30 @@ def build(
         # workers import the family's module (and `modules`) so that run-time registrations
         # are seen; __main__ cannot be imported by a spawned worker
         modules = [m for m in [*modules, get_family(spec.family).__module__] if m != "__main__"]
-        tasks = [
-            {"spec": spec.to_dict(), "index": i, "root": None if root is None else str(root),
-             "device": device, "modules": modules}
-            for i in missing
-        ]  # fmt: skip
+        base = {"spec": spec.to_dict(), "root": None if root is None else str(root),
+                "device": device, "modules": modules}  # fmt: skip
+        workers = min(len(missing), os.cpu_count() or 1)
+        batched = _batchable(spec)
+        size = min(BATCH_CHUNK, math.ceil(len(missing) / workers)) if batched else 1
+        chunks = [missing[i : i + size] for i in range(0, len(missing), size)]
         own = executor is None
-        executor = default_executor(min(len(tasks), os.cpu_count() or 1)) if own else executor
+        executor = default_executor(min(len(chunks), workers)) if own else executor
         failures = []
         try:
-            futures = {executor.submit(train_network, t): t["index"] for t in tasks}
-            bar = tqdm(total=len(futures), desc=f"zoo {path.name}", disable=not progress)
+            futures = {
+                executor.submit(train_networks, base | {"indices": c})
+                if batched else executor.submit(train_network, base | {"index": c[0]}): c
+                for c in chunks
+            }  # fmt: skip
+            bar = tqdm(total=len(missing), desc=f"zoo {path.name}", disable=not progress)
             for future in as_completed(futures):
                 try:
-                    _write(conn, future.result())
+                    records = future.result()
+                    for record in records if batched else [records]:
+                        _write(conn, record)
                 except Exception:  # noqa: BLE001 - keep building the others
-                    failures.append((futures[future], traceback.format_exc()))
-                bar.update()
+                    failures += [(i, traceback.format_exc()) for i in futures[future]]
+                bar.update(len(futures[future]))
             bar.close()
         finally:
             if own:
@@ -315,6 +363,15 @@ def build(
         return path
     finally:
         conn.close()
+
+
+def _batchable(spec: ZooSpec) -> bool:
+    """Whether `spec`'s family has a batch trainer and its probes need no training hook."""
+    from common import probes
+
+    if spec.family not in BATCH_TRAINERS:
+        return False
+    return not any(hasattr(probes.make_probe(n), "on_train_batch") for n in spec.probes)
 
 
 def cache_path(spec: ZooSpec, cache: str | os.PathLike | None = None) -> Path:

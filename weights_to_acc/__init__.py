@@ -1,6 +1,7 @@
-"""Unterthiner, Keysers, Gelly, Bousquet, Tolstikhin, "Predicting Neural Network Accuracy from
-Weights" (2020): predicting test accuracy from trained weights and their statistics.
+"""Unterthiner et al., "Predicting Neural Network Accuracy from Weights" (2020): the Small
+CNN Zoo and accuracy predictors that read only a trained network's weights.
 
-Paper text: ../shared/papers/ (index in its README). This package is filled in by its own
-issue.
+Modules: `family` (the ``smallcnn`` zoo family, Sec. 4.1, Appendix A.1–A.2), `batched`
+(many Small CNNs trained at once with `torch.func.vmap`, equal to the one-at-a-time
+trainer). Paper text: ../shared/papers/004_67480301844350ba.txt.
 """

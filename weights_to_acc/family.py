@@ -1,0 +1,90 @@
+"""The Small CNN Zoo's family ``smallcnn`` (Unterthiner et al., Sec. 4.1, Appendix A.1–A.2).
+
+One architecture: three 3×3 convolutions of 16 filters with stride 2, each followed by the
+activation and dropout, global average pooling and one dense layer (4,970 weights for one
+input channel and 10 classes). Per network, sampled independently (Appendix A.2): optimiser
+{SGD, Adam, RMSProp}; learning rate LogU[5e-4, 5e-2]; L2 coefficient LogU[1e-8, 1e-2];
+dropout U[0, 0.7]; initialiser variance LogU[1e-3, 0.5]; initialiser {Xavier normal, He
+normal, orthogonal, normal, truncated normal}; activation {ReLU, tanh}; fraction of the
+training data {0.1, 0.25, 0.5, 1.0}; biases zero. Inputs are scaled to [−1, 1] (the zoo
+spec's ``symmetric`` scaling).
+
+Choices where the paper is silent: convolutions use padding 1 (TensorFlow's "same" for
+stride 2 and odd inputs), SGD is plain (no momentum, "vanilla"), the L2 coefficient is the
+optimiser's weight decay (added to the gradient), the learning rate is constant, and the
+minibatch has 32 images. The initialiser variance applies to the normal and truncated-normal
+initialisers (the others fix their own scale, as in `common.train.initialize`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from common import archs, zoo
+from common.train import Recipe
+
+OPTIMIZERS = ("sgd", "adam", "rmsprop")
+INITS = ("xavier_normal", "he_normal", "orthogonal", "normal", "truncated_normal")
+ACTIVATIONS = ("relu", "tanh")
+TRAIN_FRACTIONS = (0.1, 0.25, 0.5, 1.0)
+FILTERS, N_CONV, BATCH_SIZE = 16, 3, 32
+
+
+def log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
+    return float(np.exp(rng.uniform(np.log(low), np.log(high))))
+
+
+def architecture(input_shape, num_classes: int, activation: str = "relu", dropout: float = 0.0):
+    """The Small CNN: (conv 3×3/2, 16 filters → activation → dropout) × 3, GAP, dense."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation {activation!r}: expected one of {ACTIVATIONS}")
+    layers = []
+    for _ in range(N_CONV):
+        layers += [{"type": "conv", "kernel": 3, "stride": 2, "padding": 1,
+                    "out_channels": FILTERS},
+                   {"type": activation}, {"type": "dropout", "p": float(dropout)}]  # fmt: skip
+    layers += [{"type": "global_avg_pool"}, {"type": "linear", "out_features": num_classes}]
+    return archs.Architecture(tuple(input_shape), num_classes, layers)
+
+
+def sample(rng: np.random.Generator, *, input_shape, num_classes: int, epochs: float = 86.0):
+    """One network of the zoo: (architecture, recipe, {"activation", "dropout"})."""
+    optimizer = OPTIMIZERS[rng.integers(len(OPTIMIZERS))]
+    lr = log_uniform(rng, 5e-4, 5e-2)
+    l2 = log_uniform(rng, 1e-8, 1e-2)
+    dropout = float(rng.uniform(0.0, 0.7))
+    variance = log_uniform(rng, 1e-3, 0.5)
+    init = INITS[rng.integers(len(INITS))]
+    activation = ACTIVATIONS[rng.integers(len(ACTIVATIONS))]
+    fraction = TRAIN_FRACTIONS[rng.integers(len(TRAIN_FRACTIONS))]
+    recipe = Recipe(optimizer=optimizer, lr=lr, momentum=0.0, weight_decay=l2,
+                    batch_size=BATCH_SIZE, epochs=epochs, train_fraction=fraction, init=init,
+                    init_variance=variance)  # fmt: skip
+    arch = architecture(input_shape, num_classes, activation, dropout)
+    return arch, recipe, {"activation": activation, "dropout": dropout}
+
+
+def describe(arch: archs.Architecture) -> tuple[str, float]:
+    """(activation, dropout) of a Small CNN; ValueError if `arch` is not one."""
+    try:
+        activation, dropout = arch.layers[1]["type"], float(arch.layers[2].get("p", 0.0))
+        reference = architecture(arch.input_shape, arch.num_classes, activation, dropout)
+        same = list(arch.layers) == list(reference.layers)
+    except (IndexError, KeyError, ValueError):
+        same = False
+    if not same:
+        raise ValueError(
+            "not a smallcnn architecture: expected (conv 3×3/2 16, activation, dropout) × 3, "
+            "global_avg_pool, linear, with one activation and one dropout rate throughout"
+        )
+    return activation, dropout
+
+
+def train_batched(nets, splits, **kwargs):
+    """The family's batch trainer (`weights_to_acc.batched.train_batched`, imported late)."""
+    from weights_to_acc.batched import train_batched as batched
+
+    return batched(nets, splits, **kwargs)
+
+
+zoo.register_family("smallcnn", sample, batch_trainer=train_batched)
