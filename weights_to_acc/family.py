@@ -34,20 +34,23 @@ def log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
     return float(np.exp(rng.uniform(np.log(low), np.log(high))))
 
 
-def architecture(input_shape, num_classes: int, activation: str = "relu", dropout: float = 0.0):
-    """The Small CNN: (conv 3×3/2, 16 filters → activation → dropout) × 3, GAP, dense."""
+def architecture(input_shape, num_classes: int, activation: str = "relu", dropout: float = 0.0,
+                 filters: int = FILTERS):  # fmt: skip
+    """The Small CNN: (conv 3×3/2, 16 filters → activation → dropout) × 3, GAP, dense.
+    Other `filters` give the wider variants of the transfer study (Table 4's ×2, ×4)."""
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation {activation!r}: expected one of {ACTIVATIONS}")
     layers = []
     for _ in range(N_CONV):
         layers += [{"type": "conv", "kernel": 3, "stride": 2, "padding": 1,
-                    "out_channels": FILTERS},
+                    "out_channels": filters},
                    {"type": activation}, {"type": "dropout", "p": float(dropout)}]  # fmt: skip
     layers += [{"type": "global_avg_pool"}, {"type": "linear", "out_features": num_classes}]
     return archs.Architecture(tuple(input_shape), num_classes, layers)
 
 
-def sample(rng: np.random.Generator, *, input_shape, num_classes: int, epochs: float = 86.0):
+def sample(rng: np.random.Generator, *, input_shape, num_classes: int, epochs: float = 86.0,
+           filters: int = FILTERS):  # fmt: skip
     """One network of the zoo: (architecture, recipe, {"activation", "dropout"})."""
     optimizer = OPTIMIZERS[rng.integers(len(OPTIMIZERS))]
     lr = log_uniform(rng, 5e-4, 5e-2)
@@ -60,15 +63,16 @@ def sample(rng: np.random.Generator, *, input_shape, num_classes: int, epochs: f
     recipe = Recipe(optimizer=optimizer, lr=lr, momentum=0.0, weight_decay=l2,
                     batch_size=BATCH_SIZE, epochs=epochs, train_fraction=fraction, init=init,
                     init_variance=variance)  # fmt: skip
-    arch = architecture(input_shape, num_classes, activation, dropout)
+    arch = architecture(input_shape, num_classes, activation, dropout, filters)
     return arch, recipe, {"activation": activation, "dropout": dropout}
 
 
 def describe(arch: archs.Architecture) -> tuple[str, float]:
-    """(activation, dropout) of a Small CNN; ValueError if `arch` is not one."""
+    """(activation, dropout) of a Small CNN (any width); ValueError if `arch` is not one."""
     try:
         activation, dropout = arch.layers[1]["type"], float(arch.layers[2].get("p", 0.0))
-        reference = architecture(arch.input_shape, arch.num_classes, activation, dropout)
+        filters = int(arch.layers[0]["out_channels"])
+        reference = architecture(arch.input_shape, arch.num_classes, activation, dropout, filters)
         same = list(arch.layers) == list(reference.layers)
     except (IndexError, KeyError, ValueError):
         same = False
