@@ -50,8 +50,12 @@ def architecture(input_shape, num_classes: int, activation: str = "relu", dropou
 
 
 def sample(rng: np.random.Generator, *, input_shape, num_classes: int, epochs: float = 86.0,
-           filters: int = FILTERS):  # fmt: skip
-    """One network of the zoo: (architecture, recipe, {"activation", "dropout"})."""
+           filters: int = FILTERS, subset: float = 1.0):  # fmt: skip
+    """One network of the zoo: (architecture, recipe, {"activation", "dropout", "fraction"}).
+
+    `subset` < 1 shrinks the dataset for small scales: the network trains on its sampled
+    fraction of a `subset` of the training split (recipe.train_fraction is the product; the
+    sampled fraction is the column ``fraction``)."""
     optimizer = OPTIMIZERS[rng.integers(len(OPTIMIZERS))]
     lr = log_uniform(rng, 5e-4, 5e-2)
     l2 = log_uniform(rng, 1e-8, 1e-2)
@@ -60,11 +64,14 @@ def sample(rng: np.random.Generator, *, input_shape, num_classes: int, epochs: f
     init = INITS[rng.integers(len(INITS))]
     activation = ACTIVATIONS[rng.integers(len(ACTIVATIONS))]
     fraction = TRAIN_FRACTIONS[rng.integers(len(TRAIN_FRACTIONS))]
+    if not 0 < subset <= 1:
+        raise ValueError(f"subset={subset}: expected a fraction in (0, 1]")
     recipe = Recipe(optimizer=optimizer, lr=lr, momentum=0.0, weight_decay=l2,
-                    batch_size=BATCH_SIZE, epochs=epochs, train_fraction=fraction, init=init,
+                    batch_size=BATCH_SIZE, epochs=epochs, train_fraction=fraction * subset,
+                    init=init,
                     init_variance=variance)  # fmt: skip
     arch = architecture(input_shape, num_classes, activation, dropout, filters)
-    return arch, recipe, {"activation": activation, "dropout": dropout}
+    return arch, recipe, {"activation": activation, "dropout": dropout, "fraction": fraction}
 
 
 def describe(arch: archs.Architecture) -> tuple[str, float]:

@@ -7,8 +7,9 @@ zoo table's hyperparameter columns.
 - ``Wstat`` (W̃): mean, variance and the 0/25/50/75/100 % quantiles of all weights (7);
 - ``WL`` (W̃_L): the same per layer, kernels and biases separately (4 × 2 × 7 = 56), in the
   order of `common.probes.layer_statistics`, so the ``weight_stats`` probe is W̃_L;
-- ``norms``: ℓ1 then ℓ2 norm of each layer (8); ``WL4`` (W̃_L⁴, 14) and ``WL14`` (W̃_L^{1,4},
-  28): the statistics of the dense layer, and of the first convolution and the dense layer;
+- ``l1`` and ``l2`` (W_L^ℓ1, W_L^ℓ2): the norm of every kernel and bias (8 each);
+- ``WL4`` (W̃_L⁴, 14) and ``WL14`` (W̃_L^{1,4}, 28): the statistics of the dense layer, and of
+  the first convolution and the dense layer;
 - ``hp`` (λ): the 7 sampled hyperparameters (log learning rate, log L2, dropout, log
   initialiser variance, training fraction, and one-hot optimiser, initialiser, activation);
   ``lr`` the learning rate alone; ``hp+W``: (λ, W).
@@ -22,8 +23,8 @@ import pandas as pd
 from common.probes import QUANTILES
 from weights_to_acc.family import ACTIVATIONS, FILTERS, INITS, N_CONV, OPTIMIZERS
 
-FEATURE_SETS = ("W1", "W2", "W3", "W4", "W", "Wstat", "WL", "norms", "WL4", "WL14", "hp", "lr",
-                "hp+W")  # fmt: skip
+FEATURE_SETS = ("W1", "W2", "W3", "W4", "W", "l1", "l2", "Wstat", "WL", "hp", "lr", "hp+W",
+                "WL4", "WL14")  # Table 2's rows, in its order  # fmt: skip
 HIGH_DIMENSIONAL = ("W", "W2", "W3", "hp+W")  # Appendix A.4's column subsampling differs
 
 
@@ -76,24 +77,20 @@ def layer_statistics(weights, layers=None, parts=None) -> np.ndarray:
     return np.hstack(keep)
 
 
-def norms(weights, parts=None) -> np.ndarray:
-    """ℓ1 norms of the 4 layers, then their ℓ2 norms: [n, 8]."""
-    parts = parts or layout()
-    per_layer = [layer_weights(weights, k, parts) for k in range(1, N_CONV + 2)]
-    l1 = [np.abs(b).sum(1) for b in per_layer]
-    l2 = [np.sqrt((b**2).sum(1)) for b in per_layer]
-    return np.column_stack(l1 + l2)
+def norms(weights, order: int, parts=None) -> np.ndarray:
+    """The ℓ1 (`order` 1) or ℓ2 norm of every kernel and bias, in layer order: [n, 8]."""
+    return np.column_stack([np.linalg.norm(b, ord=order, axis=1) for b in split(weights, parts)])
 
 
 def hyperparameters(table: pd.DataFrame) -> np.ndarray:
-    """λ as numbers: logs of lr, L2 and initialiser variance, dropout, training fraction,
-    and one-hot optimiser, initialiser and activation."""
-    missing = {"lr", "weight_decay", "init_variance", "train_fraction", "optimizer", "init",
+    """λ as numbers: logs of lr, L2 and initialiser variance, dropout, the sampled training
+    fraction, and one-hot optimiser, initialiser and activation."""
+    missing = {"lr", "weight_decay", "init_variance", "fraction", "optimizer", "init",
                "dropout", "activation"} - set(table.columns)  # fmt: skip
     if missing:
         raise ValueError(f"the table lacks hyperparameter columns {sorted(missing)}")
     numeric = [np.log(table.lr), np.log(table.weight_decay), table.dropout,
-               np.log(table.init_variance), table.train_fraction]  # fmt: skip
+               np.log(table.init_variance), table.fraction]  # fmt: skip
     onehot = [(table[col] == v).astype(float) for col, values in
               (("optimizer", OPTIMIZERS), ("init", INITS), ("activation", ACTIVATIONS))
               for v in values]  # fmt: skip
@@ -119,8 +116,8 @@ def matrix(name: str, weights=None, table: pd.DataFrame | None = None, parts=Non
         return layer_weights(w, int(name[1]), parts)
     if name == "Wstat":
         return statistics(w)
-    if name == "norms":
-        return norms(w, parts)
+    if name in ("l1", "l2"):
+        return norms(w, int(name[1]), parts)
     layers = {"WL": None, "WL4": (N_CONV + 1,), "WL14": (1, N_CONV + 1)}[name]
     return layer_statistics(w, layers, parts)
 

@@ -42,8 +42,9 @@ def test_features_on_hand_made_weights():
     assert np.allclose(wl[0, 7:9], [151.5, (16**2 - 1) / 12])  # conv1 bias: 144..159
     assert np.array_equal(features.matrix("WL4", w), wl[:, 42:])
     assert np.array_equal(features.matrix("WL14", w), np.hstack([wl[:, :14], wl[:, 42:]]))
-    n = features.matrix("norms", w)[0]
-    assert n[0] == np.arange(160).sum() and np.isclose(n[4], np.sqrt((np.arange(160) ** 2).sum()))
+    l1, l2 = features.matrix("l1", w)[0], features.matrix("l2", w)[0]
+    assert l1.shape == (8,) and l1[0] == np.arange(144).sum() and l1[1] == np.arange(144, 160).sum()
+    assert np.isclose(l2[7], np.sqrt((np.arange(4960, 4970) ** 2).sum()))
     with pytest.raises(ValueError, match="length 4969: a Small CNN with this layout has 4970"):
         features.matrix("W", w[:, :-1])
     with pytest.raises(ValueError, match="unknown feature set"):
@@ -52,7 +53,7 @@ def test_features_on_hand_made_weights():
 
 def test_hyperparameter_features_and_their_errors():
     table = pd.DataFrame({"lr": [1e-2], "weight_decay": [1e-4], "init_variance": [0.1],
-                          "train_fraction": [0.5], "optimizer": ["adam"], "init": ["orthogonal"],
+                          "fraction": [0.5], "optimizer": ["adam"], "init": ["orthogonal"],
                           "dropout": [0.3], "activation": ["tanh"]})  # fmt: skip
     hp = features.matrix("hp", table=table)[0]
     assert np.allclose(hp[:5], [np.log(1e-2), np.log(1e-4), 0.3, np.log(0.1), 0.5])

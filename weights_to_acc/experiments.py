@@ -1,0 +1,281 @@
+"""The replication's computations (Unterthiner et al., Sec. 4–5, Appendices A–C). The
+notebook only calls these and plots.
+
+Scales: ``smoke`` (a few dozen Small CNNs on digits, 2 epochs), ``book`` (digits, and MNIST
+and Fashion-MNIST on 5 % training subsets when present; a few epochs; trained with the
+batched trainer on a 2-core CPU) and ``paper`` (30,000 networks per dataset, 86 epochs, the
+four grayscale collections; a GPU and days). Every zoo records the final weights and the
+per-layer weight statistics; diverged networks are left out, as in the paper. Half of each
+collection trains the predictors (the paper: 15k of 30k), the other half is the test split,
+used once per model. The target is the test accuracy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from common import data, metrics, zoo
+from weights_to_acc import features, predictors
+from weights_to_acc.family import FILTERS, N_CONV
+
+PAPER = {
+    # Table 1, CIFAR10-GS: R² per predictor and feature set
+    "table1": {"logit_linear": {"W4": 0.707, "W": 0.662, "Wstat": 0.186, "WL": 0.727},
+               "gbm": {"W4": 0.969, "W": 0.970, "Wstat": 0.914, "WL": 0.984},
+               "dnn": {"W4": 0.968, "W": 0.954, "Wstat": 0.897, "WL": 0.980}},
+    # Table 2: GBM R² per feature set (rows) and collection (columns)
+    "table2": pd.DataFrame(
+        [[0.977, 0.982, 0.959, 0.936], [0.966, 0.975, 0.926, 0.895],
+         [0.969, 0.973, 0.928, 0.900], [0.987, 0.989, 0.969, 0.967],
+         [0.988, 0.989, 0.970, 0.971], [0.983, 0.982, 0.960, 0.967],
+         [0.981, 0.983, 0.960, 0.971], [0.953, 0.955, 0.914, 0.908],
+         [0.993, 0.993, 0.984, 0.986], [0.918, 0.924, 0.934, 0.935],
+         [0.024, 0.035, 0.015, 0.034], [0.990, 0.991, 0.979, 0.978],
+         [0.973, 0.976, 0.941, 0.946], [0.989, 0.989, 0.971, 0.971]],
+        index=list(features.FEATURE_SETS),
+        columns=["mnist", "fashion_mnist", "cifar10_gs", "svhn_gs"]),
+    # Table 3: Kendall τ, GBM on W̃_L trained on the row's collection
+    "table3": pd.DataFrame(
+        [[0.92, 0.77, 0.80, 0.73], [0.70, 0.92, 0.77, 0.65],
+         [0.68, 0.68, 0.93, 0.75], [0.60, 0.63, 0.74, 0.85]],
+        index=["mnist", "fashion_mnist", "cifar10_gs", "svhn_gs"],
+        columns=["mnist", "fashion_mnist", "cifar10_gs", "svhn_gs"]),
+    # Table 4: τ on ResNet32 ×1/×2/×4 (DEMOGEN) of GBM on W̃_L⁴ trained on CIFAR10-GS
+    "table4": pd.DataFrame([[0.30, 0.62, 0.50], [0.28, 0.59, 0.32], [0.83, 0.77, 0.64]],
+                           index=["predictions vs train", "predictions vs test",
+                                  "train vs test"], columns=["×1", "×2", "×4"]),
+    # Table 9: mean absolute deviation of GBM-on-W predictions under each modification
+    "table9": {"scale 0.001": 0.1353, "scale 0.1": 0.1144, "global permutation": 0.1100,
+               "within all layers (mixing)": 0.0893, "within final layer (mixing)": 0.0680,
+               "within all layers (not mixing)": 0.0671,
+               "within final layer (not mixing)": 0.0585, "scale 100": 0.0470,
+               "scale 10": 0.0465, "scale 2": 0.0401, "within first 3 layers (mixing)": 0.0311,
+               "within first 3 layers (not mixing)": 0.0133},
+}  # fmt: skip
+MODIFICATIONS = {  # Table 9: name -> (kind, argument, mix)
+    **{f"scale {c:g}": ("scale", c, None) for c in (1e-3, 1e-1, 2, 10, 100)},
+    "global permutation": ("permute", "global", True),
+    **{f"within {label} ({'mixing' if mix else 'not mixing'})": ("permute", scope, mix)
+       for scope, label in (("all", "all layers"), ("final", "final layer"),
+                            ("first3", "first 3 layers")) for mix in (True, False)},
+}  # fmt: skip
+TARGET = "test_acc"
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Sizes of one scale and dataset (paper: 30,000 networks, 86 epochs, 1,000 searches)."""
+
+    n_networks: int
+    epochs: float
+    subset: float = 1.0  # of the training split, for small scales
+    val_size: float | int = 0.2
+    test_share: float = 0.5
+    n_search: int = 1000  # random-search configurations per predictor
+    net_epochs: int = 100  # epochs of the logit-linear and DNN predictors
+    n_estimators: int = 300  # LightGBM trees
+    wide_networks: int = 0  # networks of each wider zoo (Table 4); 0: no study
+
+
+SCALES = {
+    "smoke": {"digits": Scale(40, 2.0, n_search=2, net_epochs=10, n_estimators=30,
+                              wide_networks=16)},
+    "book": {
+        "digits": Scale(512, 8.0, n_search=4, net_epochs=20, n_estimators=100,
+                        wide_networks=128),
+        "mnist": Scale(256, 4.0, subset=0.05, val_size=1000, n_search=4, net_epochs=20,
+                       n_estimators=100),
+        "fashion_mnist": Scale(256, 4.0, subset=0.05, val_size=1000, n_search=4,
+                               net_epochs=20, n_estimators=100),
+    },
+    "paper": {name: Scale(30_000, 86.0, wide_networks=216 if name == "cifar10_gs" else 0)
+              for name in ("mnist", "fashion_mnist", "cifar10_gs", "svhn_gs")},
+}  # fmt: skip
+
+
+def scale_of(dataset: str, scale: str) -> Scale:
+    if scale not in SCALES or dataset not in SCALES[scale]:
+        known = {s: sorted(d) for s, d in SCALES.items()}
+        raise ValueError(f"no {scale!r} settings for {dataset!r}; known: {known}")
+    return SCALES[scale][dataset]
+
+
+def default_datasets(scale: str, root=None) -> list[str]:
+    """The scale's datasets present under the data root (the rest are logged and skipped)."""
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; expected one of {sorted(SCALES)}")
+    return data.present(list(SCALES[scale]), root)
+
+
+def zoo_spec(dataset: str, scale: str, seed: int = 0, filters: int = FILTERS) -> zoo.ZooSpec:
+    """The ``smallcnn`` zoo of the scale: final weights and W̃_L kept, inputs in [−1, 1]."""
+    s = scale_of(dataset, scale)
+    n = s.n_networks if filters == FILTERS else s.wide_networks
+    options = {"filters": filters, "subset": s.subset}
+    return zoo.ZooSpec("smallcnn", dataset, n_networks=n, seed=seed, epochs=s.epochs,
+                       eval_every=max(1.0, s.epochs / 4), probes=("weight_stats",),
+                       family_options=options, keep_weights=True, val_size=s.val_size,
+                       scaling="symmetric")  # fmt: skip
+
+
+def finished(z: zoo.Zoo) -> zoo.Zoo:
+    """The networks that did not diverge (the paper discards the others)."""
+    if z.spec.family != "smallcnn":
+        raise ValueError(f"a {z.spec.family!r} zoo: these studies need the smallcnn family")
+    return z.subset(np.flatnonzero((z.table.status == "ok").to_numpy()))
+
+
+def split(z: zoo.Zoo, s: Scale, seed: int = 0) -> tuple[zoo.Zoo, zoo.Zoo]:
+    """(training split, test split) of the finished networks."""
+    z = finished(z)
+    order = np.random.default_rng(seed).permutation(len(z))
+    cut = round((1 - s.test_share) * len(z))
+    if cut < 4 or len(z) - cut < 2:
+        raise ValueError(f"{len(z)} finished networks: too few for a training and a test split")
+    return z.subset(np.sort(order[:cut])), z.subset(np.sort(order[cut:]))
+
+
+def inputs(z: zoo.Zoo, feature_set: str) -> np.ndarray:
+    """Feature set `feature_set` of every network of `z` (see `features.FEATURE_SETS`)."""
+    w = z.weights() if feature_set not in ("hp", "lr") else None
+    return features.matrix(feature_set, w, z.table, _parts(z))
+
+
+def _parts(z: zoo.Zoo):
+    c, filters = z.table.arch.iloc[0], int(z.spec.family_options.get("filters", FILTERS))
+    from common.archs import Architecture
+
+    arch = Architecture.from_json(c)
+    return features.layout(arch.input_shape[0], arch.num_classes, filters)
+
+
+def fit(kind: str, train: zoo.Zoo, feature_set: str, s: Scale, seed: int = 0):
+    """A predictor of the test accuracy from `feature_set`, tuned on the training split."""
+    high = feature_set in features.HIGH_DIMENSIONAL
+    return predictors.fit(kind, inputs(train, feature_set), train.target(TARGET), s.n_search,
+                          seed=seed, high_dimensional=high, epochs=s.net_epochs,
+                          n_estimators=s.n_estimators)  # fmt: skip
+
+
+def score(model, test: zoo.Zoo, feature_set: str) -> dict:
+    truth, pred = test.target(TARGET), model.predict(inputs(test, feature_set))
+    return {"R2": metrics.r2(truth, pred), "MSE": metrics.mse(truth, pred),
+            "tau": metrics.kendall_tau(truth, pred)}  # fmt: skip
+
+
+def predictor_table(train, test, s: Scale, kinds=predictors.PREDICTORS,
+                    feature_sets=("W4", "W", "Wstat", "WL"), seed: int = 0):  # fmt: skip
+    """Tables 1, 5 and 6: R², MSE (and τ) of each predictor on each feature set."""
+    rows = []
+    for kind in kinds:
+        for name in feature_sets:
+            model = fit(kind, train, name, s, seed)
+            paper = PAPER["table1"][kind].get(name, np.nan)
+            rows.append({"predictor": kind, "features": name, **score(model, test, name),
+                         "paper R2 (CIFAR10-GS)": paper})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def gbm_table(splits: dict, scales: dict, feature_sets=features.FEATURE_SETS, seed: int = 0):
+    """Table 2: GBM R² for every feature set (rows) and collection (columns), with the GBM
+    models on W̃_L (for Table 3) and on W (for Table 9 and Fig. 5)."""
+    r2, kept = {}, {}
+    for dataset, (train, test) in splits.items():
+        for name in feature_sets:
+            model = fit("gbm", train, name, scales[dataset], seed)
+            r2[(name, dataset)] = score(model, test, name)["R2"]
+            if name in ("WL", "W", "WL4"):
+                kept[(dataset, name)] = model
+    table = pd.Series(r2).unstack().reindex(list(feature_sets))
+    return table, kept
+
+
+def transfer_table(splits: dict, models: dict) -> pd.DataFrame:
+    """Table 3: Kendall τ of the GBM on W̃_L trained on one collection (rows) on the test
+    split of another (columns)."""
+    rows = {}
+    for source in splits:
+        model = models[(source, "WL")]
+        rows[source] = {target: score(model, test, "WL")["tau"]
+                        for target, (_, test) in splits.items()}  # fmt: skip
+    return pd.DataFrame(rows).T
+
+
+def width_table(model, wide: dict[str, zoo.Zoo]) -> pd.DataFrame:
+    """Table 4 adapted: the GBM on W̃_L⁴ of the 16-filter collection ranks wider Small CNNs
+    (columns: widths); τ against their final training and test accuracies, and τ between
+    those two. The training accuracy is the last evaluation's minibatch mean."""
+    out = {}
+    for label, z in wide.items():
+        z = finished(z)
+        pred = model.predict(inputs(z, "WL4"))
+        train_acc = np.array([c[-1] for c in z.curve("train_acc")])
+        test_acc = z.target(TARGET)
+        out[label] = {"predictions vs train": metrics.kendall_tau(train_acc, pred),
+                      "predictions vs test": metrics.kendall_tau(test_acc, pred),
+                      "train vs test": metrics.kendall_tau(train_acc, test_acc)}  # fmt: skip
+    return pd.DataFrame(out)
+
+
+def sensitivity(model, test: zoo.Zoo, seed: int = 0) -> pd.DataFrame:
+    """Table 9: mean absolute change of the GBM-on-W prediction under each modification."""
+    rng = np.random.default_rng(seed)
+    w, parts = inputs(test, "W"), _parts(test)
+    base = model.predict(w)
+    rows = []
+    for name, (kind, arg, mix) in MODIFICATIONS.items():
+        changed = features.scale(w, arg) if kind == "scale" else features.permute(
+            w, rng, arg, mix, parts)  # fmt: skip
+        rows.append({"modification": name, "MAD": np.abs(model.predict(changed) - base).mean(),
+                     "paper MAD (CIFAR10-GS)": PAPER["table9"][name]})  # fmt: skip
+    return pd.DataFrame(rows).sort_values("paper MAD (CIFAR10-GS)", ascending=False)
+
+
+def bias_ranges(z: zoo.Zoo) -> pd.DataFrame:
+    """Fig. 3: bias range (max − min) of the first and the last layer, accuracy, optimiser."""
+    z = finished(z)
+    w, parts = z.weights(), _parts(z)
+    return pd.DataFrame({"first layer bias range": features.bias_range(w, 1, parts),
+                         "last layer bias range": features.bias_range(w, N_CONV + 1, parts),
+                         "test accuracy": z.target(TARGET),
+                         "optimizer": np.where(z.table.optimizer == "sgd", "SGD",
+                                               "Adam / RMSProp")})  # fmt: skip
+
+
+def importance(model, z: zoo.Zoo) -> pd.DataFrame:
+    """Fig. 5: the GBM-on-W's split-count importance of every weight, with its layer."""
+    parts = _parts(z)
+    layer = np.concatenate([[f"{lay} {kind}"] * size for lay, kind, size in parts])
+    gbm = model[-1]
+    return pd.DataFrame({"weight": np.arange(len(layer)), "layer": layer,
+                         "importance": gbm.feature_importances_})  # fmt: skip
+
+
+def summary(gbm: pd.DataFrame, table1: pd.DataFrame, transfer: pd.DataFrame,
+            width: pd.DataFrame | None, scale: str) -> pd.DataFrame:  # fmt: skip
+    """What held: each claim of Sec. 4–5 with the paper's number and ours (and our scale)."""
+    best = gbm.idxmax()
+    by_kind = table1.groupby("predictor").R2.max()
+    off = transfer.to_numpy()[~np.eye(len(transfer), dtype=bool)]
+    rows = [{"claim": "W̃_L is the best GBM input", "paper": "yes, on all 4 (0.984–0.993)",
+             "ours": ", ".join(f"{d}: {b} ({gbm.loc[b, d]:.3f})" for d, b in best.items())},
+            {"claim": "GBM ≥ DNN ≫ logit-linear (best R²)", "paper": "0.984 / 0.980 / 0.727",
+             "ours": " / ".join(f"{by_kind.get(k, np.nan):.3f}"
+                                for k in ("gbm", "dnn", "logit_linear"))},
+            {"claim": "transfer across datasets (τ off the diagonal)", "paper": "0.60–0.93",
+             "ours": f"{off.min():.2f}–{off.max():.2f}" if off.size
+             else "one dataset only"}]  # fmt: skip
+    if width is not None:
+        rows.append(
+            {
+                "claim": "ranks wider networks (τ vs test)",
+                "paper": "0.28–0.59",
+                "ours": " / ".join(f"{v:.2f}" for v in width.loc["predictions vs test"]),
+            }
+        )
+    out = pd.DataFrame(rows)
+    out["our scale"] = scale
+    return out
