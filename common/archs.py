@@ -9,11 +9,16 @@ layer (Cao et al.'s feature histories and Unterthiner's last-layer statistics ne
 
 Layer types and their keys (defaults in brackets):
 
-- ``conv``: ``kernel`` [kw, kh] or int, ``out_channels``, ``stride`` [1], ``padding`` [0]
+- ``conv``: ``kernel`` [kw, kh] or int, ``out_channels``, ``stride`` [1], ``padding`` [0],
+  ``groups`` [1] (depthwise convolutions: groups = input channels = output channels), ``bias``
+  [true]
 - ``maxpool`` / ``avgpool``: ``kernel``, ``stride`` [= kernel], ``padding`` [0]
 - ``relu`` / ``sigmoid`` / ``tanh`` / ``batchnorm`` / ``flatten`` / ``global_avg_pool``
 - ``dropout``: ``p``
 - ``linear``: ``out_features`` (the last layer must be linear, with ``num_classes`` outputs)
+
+Packages add layer types of their own (e.g. NAS-Bench-201 cells) with `register_layer`, or
+an entry point in the ``nnperf.layers`` group (found by worker processes without an import).
 
 Any layer may declare ``in_channels`` (``in_features`` for linear); a mismatch with what it
 receives is an error, which catches hand-written architectures that lost track of widths.
@@ -31,12 +36,23 @@ from typing import Any
 import torch
 from torch import nn
 
+from common.plugins import lookup
+
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 LAYER_TYPES = (
     "conv", "maxpool", "avgpool", "batchnorm", "dropout", "global_avg_pool", "flatten", "linear",
     *ACTIVATIONS,
 )  # fmt: skip
 WEIGHT_LAYERS = ("conv", "linear")  # what `depth` counts
+CUSTOM_LAYERS: dict[str, Callable] = {}
+
+
+def register_layer(kind: str, make: Callable) -> None:
+    """Add layer type `kind`: ``make(layer, shape, where) -> (module factory, output shape,
+    parameter count)``, raising ValueError (naming `where`) on an invalid layer."""
+    if kind in LAYER_TYPES:
+        raise ValueError(f"layer type {kind!r} is built in")
+    CUSTOM_LAYERS[kind] = make
 
 
 @dataclass(frozen=True)
@@ -88,7 +104,14 @@ def _make_layer(
     if invalid. Modules are only made by `build` (making them allocates and initialises)."""
     kind = layer.get("type")
     if kind not in LAYER_TYPES:
-        raise ValueError(f"{where}: unknown layer type {kind!r}; expected one of {LAYER_TYPES}")
+        try:
+            make = lookup(CUSTOM_LAYERS, "nnperf.layers", kind, "layer type")
+        except ValueError:
+            known = (*LAYER_TYPES, *CUSTOM_LAYERS)
+            raise ValueError(
+                f"{where}: unknown layer type {kind!r}; expected one of {known}"
+            ) from None
+        return make(layer, shape, where)
     spatial = len(shape) == 3
     declared = layer.get("in_channels", layer.get("in_features"))
     if declared is not None and declared != shape[0]:
@@ -100,11 +123,15 @@ def _make_layer(
         sw, sh = _pair(layer.get("stride", 1), "stride", where)
         pw, ph = _pair(layer.get("padding", 0), "padding", where)
         c_in, c_out = shape[0], int(layer["out_channels"])
+        groups, bias = int(layer.get("groups", 1)), bool(layer.get("bias", True))
         if c_out < 1 or min(kw, kh, sw, sh) < 1 or min(pw, ph) < 0:
             raise ValueError(f"{where}: conv needs out_channels, kernel, stride >= 1, padding >= 0")
+        if groups < 1 or c_in % groups or c_out % groups:
+            raise ValueError(f"{where}: groups={groups} must divide {c_in} and {c_out} channels")
         out = (c_out, _spatial(shape[1], kh, sh, ph), _spatial(shape[2], kw, sw, pw))
-        module = partial(nn.Conv2d, c_in, c_out, (kh, kw), (sh, sw), (ph, pw))
-        n_params = c_out * c_in * kw * kh + c_out
+        module = partial(nn.Conv2d, c_in, c_out, (kh, kw), (sh, sw), (ph, pw), groups=groups,
+                         bias=bias)  # fmt: skip
+        n_params = c_out * (c_in // groups) * kw * kh + c_out * bias
     elif kind in ("maxpool", "avgpool"):
         kw, kh = _pair(layer["kernel"], "kernel", where)
         sw, sh = _pair(layer.get("stride", layer["kernel"]), "stride", where)
@@ -200,3 +227,17 @@ def build(arch: Architecture) -> Network:
     """Build the `Network` of an architecture; ValueError naming the layer if it is invalid."""
     modules = [make() for make, _, _ in _walk(arch)]
     return Network(modules[:-1], modules[-1])
+
+
+def vgg_style(input_shape, num_classes: int, width: int, stages: int = 3, convs: int = 2):
+    """A VGG-style reference network: `stages` stages of `convs` 3×3 conv-BN-ReLU and 2×2 max
+    pooling (widths w, 2w, 4w, ...), global average pooling, a linear classifier."""
+    layers = []
+    for stage in range(stages):
+        for _ in range(convs):
+            layers += [{"type": "conv", "kernel": 3, "padding": 1,
+                        "out_channels": width * 2**stage},
+                       {"type": "batchnorm"}, {"type": "relu"}]  # fmt: skip
+        layers.append({"type": "maxpool", "kernel": 2, "stride": 2})
+    layers += [{"type": "global_avg_pool"}, {"type": "linear", "out_features": num_classes}]
+    return Architecture(tuple(input_shape), num_classes, layers)

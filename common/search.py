@@ -57,16 +57,23 @@ class ZooObjective:
     Args:
         zoo: a zoo evaluated at every whole epoch (eval_every dividing 1).
         curve: the curve to replay (``val_acc`` by default).
+        values: instead of a curve, any [n_networks, n_evals] signal aligned with the zoo's
+            evaluations (e.g. a probe's estimate: Cao et al.'s proxy).
     """
 
-    def __init__(self, zoo: Zoo, curve: str = "val_acc"):
+    def __init__(self, zoo: Zoo, curve: str = "val_acc", values: np.ndarray | None = None):
         whole = np.isclose(zoo.eval_epochs, np.round(zoo.eval_epochs))
         self.epochs = np.round(zoo.eval_epochs[whole]).astype(int)
         if len(self.epochs) == 0 or not np.array_equal(
             self.epochs, np.arange(1, len(self.epochs) + 1)
         ):
             raise ValueError("the zoo must be evaluated at every whole epoch to be replayed")
-        self.values = zoo.curve(curve)[:, whole]
+        values = zoo.curve(curve) if values is None else np.asarray(values, dtype=float)
+        if values.shape != (len(zoo), len(zoo.eval_epochs)):
+            expected = (len(zoo), len(zoo.eval_epochs))
+            raise ValueError(f"values of shape {values.shape}; expected {expected} "
+                             "(networks × evaluations)")  # fmt: skip
+        self.values = values[:, whole]
         self.max_epochs = int(self.epochs[-1])
 
     def __call__(self, config: int, epochs: int) -> Iterator[float]:

@@ -1,6 +1,11 @@
 """Cao, Wang, Kitani, "Efficient Model Performance Estimation via Feature Histories": proxy
-classifiers fitted on the penultimate features of the last K epochs.
+classifiers fitted on the penultimate features of a network's last K epochs estimate the
+accuracy it will end with, early and cheaply.
 
-Paper text: ../shared/papers/ (index in its README). This package is filled in by its own
-issue.
+Modules: `history` (capture, Algorithm 1), `proxy` (the K classifiers and their ensemble,
+Appendix A.1), `probe` (zoo probe ``fh`` and `FeatureHistoryPredictor`), `nb201` (the
+NAS-Bench-201-style cell space, zoo family ``nb201``), `families` (Fig. 5's VGG-, ResNet-,
+MobileNetV2-style networks), `search` (random search, Hyperband, BOHB with and without the
+proxy) and `experiments` (the replication; ``replication.ipynb`` calls it).
+Paper text: ../shared/papers/003_7daf96b41e009c9c.txt.
 """

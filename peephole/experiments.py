@@ -227,17 +227,8 @@ def conv_cell(net: model.Peephole, codes_list) -> tuple[int, float]:
 
 
 def vgg_like(input_shape, num_classes: int, width: int) -> archs.Architecture:
-    """A VGG-style baseline: three stages of two 3×3 conv-BN-ReLU and 2×2 max pooling
-    (widths w, 2w, 4w), global average pooling, a linear classifier."""
-    layers = []
-    for stage in range(3):
-        for _ in range(2):
-            layers += [{"type": "conv", "kernel": 3, "padding": 1,
-                        "out_channels": width * 2**stage},
-                       {"type": "batchnorm"}, {"type": "relu"}]  # fmt: skip
-        layers.append({"type": "maxpool", "kernel": 2, "stride": 2})
-    layers += [{"type": "global_avg_pool"}, {"type": "linear", "out_features": num_classes}]
-    return archs.Architecture(tuple(input_shape), num_classes, layers)
+    """The VGG-style baseline: `common.archs.vgg_style` with three stages of two convs."""
+    return archs.vgg_style(input_shape, num_classes, width)
 
 
 def vgg_of_size(input_shape, num_classes: int, n_params: int) -> archs.Architecture:

@@ -1,0 +1,100 @@
+"""Search with and without the proxy as the performance signal (Cao et al., Sec. 3.2, 4.2.1).
+
+Random search, Hyperband (both from `common.search`, shared with ``srm_earlystop``) and BOHB
+(Optuna's TPE sampler with its Hyperband pruner, not written by hand) replay a zoo of the
+``nb201`` family: a configuration trained for r epochs is worth the signal at epoch r, either
+the network's own validation accuracy or the feature-history ensemble estimate recorded by
+the ``fh`` probe. The zoo was trained with the linear schedule fixed to the maximal budget,
+so a run stopped at r is the prefix of the full run. The outcome of a search is the true
+final accuracy of the network it selects, its regret against the best network of the zoo,
+and the epochs it spent.
+
+BOHB's TPE proposes a cell edge by edge; the replay evaluates the zoo's network whose cell
+matches the most edges (the lowest index on ties), since a replayed zoo holds a sample of
+the 15,625 cells.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import optuna
+
+from common import search
+from common.zoo import Zoo
+from feature_histories.nb201 import EDGES, OPS, cell_of
+from feature_histories.proxy import KINDS
+
+
+def signal(zoo: Zoo, proxy: bool) -> np.ndarray:
+    """[n, evals] search signal: the fh ensemble estimate, or the validation accuracy."""
+    if not proxy:
+        return zoo.curve("val_acc")
+    if "fh" not in zoo.spec.probes:
+        raise ValueError("the zoo did not record the fh probe: build it with probes=('fh',)")
+    return zoo.probe("fh")[..., KINDS.index("ensemble")]
+
+
+def objective(zoo: Zoo, proxy: bool) -> search.ZooObjective:
+    return search.ZooObjective(zoo, values=signal(zoo, proxy))
+
+
+def random_search(zoo: Zoo, n: int, epochs: int, proxy: bool, seed: int = 0):
+    sample = search.sampler_without_replacement(len(zoo), seed)
+    return search.random_search(sample, objective(zoo, proxy), n, epochs)
+
+
+def hyperband(zoo: Zoo, max_resource: int, proxy: bool, eta: float = 3, seed: int = 0,
+              repeats: int = 1):  # fmt: skip
+    sample = search.sampler_without_replacement(len(zoo), seed)
+    return search.hyperband(sample, objective(zoo, proxy), max_resource, eta, repeats=repeats)
+
+
+def nearest(cells: np.ndarray, ops) -> int:
+    """Index of the stored cell (rows of op indices) matching the most edges of `ops`."""
+    wanted = np.array([OPS.index(op) for op in ops])
+    return int(np.argmax((cells == wanted).sum(1)))
+
+
+def bohb(zoo: Zoo, n_trials: int, max_resource: int, proxy: bool, eta: float = 3,
+         seed: int = 0) -> search.SearchResult:  # fmt: skip
+    """BOHB: TPE over the 6 edges with Optuna's Hyperband pruner, each trial charged the
+    epochs it ran before it completed or was pruned."""
+    from common.archs import Architecture
+
+    cells = np.array([[OPS.index(op) for op in cell_of(Architecture.from_json(a))]
+                      for a in zoo.table.arch])  # fmt: skip
+    run = objective(zoo, proxy)
+    result = search.SearchResult()
+
+    def trial_fn(trial: optuna.Trial) -> float:
+        ops = [trial.suggest_categorical(f"edge_{i}{j}", OPS) for i, j in EDGES]
+        config, value, epochs = nearest(cells, ops), -np.inf, 0
+        for epochs, value in enumerate(run(config, max_resource), 1):
+            trial.report(value, epochs)
+            if trial.should_prune():
+                result.trials.append(search.Trial(config, epochs, epochs, value))
+                raise optuna.TrialPruned()
+        result.trials.append(search.Trial(config, max_resource, epochs, value))
+        return value
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed),
+        pruner=optuna.pruners.HyperbandPruner(1, max_resource, eta),
+    )  # fmt: skip
+    study.optimize(trial_fn, n_trials=n_trials)
+    return result
+
+
+def outcome(result: search.SearchResult, zoo: Zoo, max_resource: int,
+            target: str = "test_acc") -> dict:  # fmt: skip
+    """The selected network (best signal among full-budget trials), its true final
+    accuracy, its regret against the zoo's best, and the epochs spent."""
+    truth = zoo.target(target)
+    chosen = result.best(min_resource=max_resource).config
+    return {
+        "selected": chosen,
+        "accuracy": truth[chosen],
+        "regret": np.nanmax(truth) - truth[chosen],
+        "epochs": result.total_epochs,
+    }

@@ -1,0 +1,121 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from common import archs, compare, search, train
+from feature_histories import experiments, families, nb201
+from feature_histories import search as fh_search
+from feature_histories.history import History
+from feature_histories.probe import FeatureHistoryPredictor, FeatureHistoryProbe
+from feature_histories.proxy import estimates, predictions
+from tests.conftest import build_in_process
+
+
+def separable(n=200, d=6, classes=3, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, classes, (n,), generator=g)
+    x = torch.randn(n, d, generator=g) * 0.1
+    x[torch.arange(n), y] += 3.0  # class c lights up feature c
+    return x, y
+
+
+def filled(k, epochs, classifier=None, seed=0):
+    history = History(k)
+    x, y = separable(seed=seed)
+    vx, vy = separable(60, seed=seed + 100)
+    classifier = classifier or nn.Linear(6, 3)
+    for _ in range(epochs):
+        for i in range(0, len(x), 50):
+            history.on_train_batch(x[i : i + 50], y[i : i + 50])
+        history.end_epoch(classifier, vx, vy)
+    return history
+
+
+def test_the_proxy_separates_linearly_separable_features():
+    zero = nn.Linear(6, 3)
+    nn.init.zeros_(zero.weight), nn.init.zeros_(zero.bias)
+    got = estimates(filled(3, 3, zero))
+    assert got["optimised"] == got["ensemble"] == 1.0
+    assert got["original"] == pytest.approx(1 / 3, abs=0.2)  # all-zero classifier: one class
+
+
+def test_an_ensemble_of_identical_classifiers_equals_one():
+    history = filled(4, 4, nn.Linear(6, 3))  # the same features and classifier each epoch
+    right = predictions(history)
+    assert torch.equal(right["ensemble"], right["optimised"])
+
+
+def test_the_buffer_keeps_at_most_k_epochs_and_checks_its_inputs():
+    history = filled(3, 7)
+    assert len(history) == 3
+    with pytest.raises(ValueError, match="at least one epoch"):
+        History(0)
+    with pytest.raises(ValueError, match="feature widths differ"):
+        h = History(2)
+        h.on_train_batch(torch.zeros(4, 5), torch.zeros(4, dtype=torch.long))
+        h.end_epoch(nn.Linear(6, 3), torch.zeros(3, 6), torch.zeros(3, dtype=torch.long))
+    with pytest.raises(ValueError, match="no training features"):
+        History(2).end_epoch(nn.Linear(6, 3), torch.zeros(3, 6), torch.zeros(3, dtype=torch.long))
+
+
+def test_original_is_the_models_own_accuracy(digits):
+    arch = families.resnet(digits.input_shape, 10, width=4)
+    probe = FeatureHistoryProbe(k=2)
+    recipe = nb201.recipe(2.0)
+    result = train.train(arch, recipe, digits, eval_every=1.0, probes={"fh": probe}, device="cpu")
+    assert np.allclose(result.probes["fh"][:, 0], result.curves["val_acc"])
+    assert len(probe.history) == 2 and probe.seconds > 0
+
+
+def test_nb201_parameter_counts_by_hand():
+    ops = ("nor_conv_3x3", "nor_conv_1x1", "none", "skip_connect", "avg_pool_3x3", "nor_conv_3x3")
+    # two 3×3 ReLU-conv-BN (4·4·9 + 8 each) and one 1×1 (4·4 + 8)
+    _, shape, n = nb201.make_cell({"ops": ops}, (4, 8, 8), "cell")
+    assert n == 2 * 152 + 24 == sum(p.numel() for p in nb201.Cell(ops, 4).parameters())
+    _, shape, n = nb201.make_reduce({"out_channels": 8}, (4, 8, 8), "reduce")
+    assert shape == (8, 4, 4) and n == 288 + 16 + 576 + 16 + 32
+    arch = nb201.architecture(ops, (1, 8, 8), 10, channels=4, cells=2)
+    assert archs.num_params(arch) == sum(p.numel() for p in archs.build(arch).parameters())
+
+
+def test_a_cell_of_all_none_still_yields_a_valid_network():
+    arch = nb201.architecture(("none",) * 6, (1, 8, 8), 10, channels=4, cells=1)
+    net = archs.build(arch)
+    out = net(torch.randn(5, 1, 8, 8))
+    assert out.shape == (5, 10) and torch.isfinite(out).all()
+    with pytest.raises(ValueError, match="ops must be 6 names"):
+        nb201.architecture(("none",) * 5, (1, 8, 8), 10)
+    for make in families.FAMILIES.values():
+        assert archs.build(make((1, 8, 8), 10, 4))(torch.randn(2, 1, 8, 8)).shape == (2, 10)
+
+
+@pytest.fixture(scope="module")
+def nb_zoo(tmp_path_factory):
+    return build_in_process(experiments.zoo_spec("digits", "smoke"),
+                            tmp_path_factory.mktemp("fh") / "nb.sqlite")  # fmt: skip
+
+
+def test_search_with_the_proxy_disabled_equals_plain_search(nb_zoo):
+    plain = search.hyperband(search.sampler_without_replacement(len(nb_zoo), 3),
+                             search.ZooObjective(nb_zoo), 3)  # fmt: skip
+    assert fh_search.hyperband(nb_zoo, 3, proxy=False, seed=3).trials == plain.trials
+    proxied = fh_search.hyperband(nb_zoo, 3, proxy=True, seed=3)
+    ensemble = nb_zoo.probe("fh")[..., 2]
+    for t in proxied.trials:
+        assert t.value == pytest.approx(ensemble[t.config, t.epochs - 1])
+    bohb = fh_search.bohb(nb_zoo, 6, 3, proxy=True)
+    assert len(bohb.trials) == 6 and all(1 <= t.epochs <= 3 for t in bohb.trials)
+    assert fh_search.nearest(np.array([[0, 1, 2, 3, 4, 0], [1] * 6]), ["skip_connect"] * 6) == 1
+
+
+def test_the_predictor_reads_the_probe_at_the_budget(nb_zoo, tiny_zoo):
+    table = compare.evaluate([FeatureHistoryPredictor()], nb_zoo, budgets=[0, 1, 3],
+                             target="test_acc", train_size=2)  # fmt: skip
+    assert list(table.budget) == [1.0, 3.0] and (table.train_size == 0).all()
+    one = FeatureHistoryPredictor().predict(nb_zoo.truncate(1), 1)
+    assert np.allclose(one, nb_zoo.probe("fh")[:, 0, 2])
+    with pytest.raises(ValueError, match="unknown estimate"):
+        FeatureHistoryPredictor("median")
+    with pytest.raises(ValueError, match="nb201 zoo with the fh probe"):
+        experiments.finished(tiny_zoo)
