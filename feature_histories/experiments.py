@@ -149,11 +149,12 @@ def family_curves(dataset: str, s: Scale, seed: int = 0, device="auto") -> pd.Da
 
 
 def overhead(table_probe_result) -> dict[str, float]:
-    """The proxy's time per evaluation against one training epoch of the same run."""
+    """The proxy's time at the last evaluation (the buffer full once the run has K epochs)
+    against one training epoch of the same run (its validation pass included, the proxy not)."""
     table, probe, result = table_probe_result
     epochs = float(table.epoch.iloc[-1])
     train_seconds = (result.wall_time - probe.seconds) / epochs
-    proxy_seconds = probe.seconds / len(table)
+    proxy_seconds = probe.times[-1]
     return {"train seconds / epoch": train_seconds, "proxy seconds / evaluation": proxy_seconds,
             "proxy / epoch": proxy_seconds / train_seconds}  # fmt: skip
 

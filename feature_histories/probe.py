@@ -32,7 +32,11 @@ class FeatureHistoryProbe:
     def __init__(self, k: int = 10, settings: ProxySettings = A_1, keep_predictions=False):
         self.history, self.settings = History(k), settings
         self.per_image: list[dict[str, np.ndarray]] | None = [] if keep_predictions else None
-        self.seconds = 0.0  # spent closing epochs and fitting the proxy
+        self.times: list[float] = []  # seconds per evaluation: closing the epoch, the proxy
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.times)
 
     def on_train_batch(self, features, labels) -> None:
         self.history.on_train_batch(features, labels)
@@ -41,7 +45,7 @@ class FeatureHistoryProbe:
         start = time.perf_counter()
         self.history.end_epoch(model.classifier, features, labels)
         right = predictions(self.history, self.settings)
-        self.seconds += time.perf_counter() - start
+        self.times.append(time.perf_counter() - start)
         if self.per_image is not None:
             self.per_image.append({k: v.cpu().numpy() for k, v in right.items()})
         return np.array([float(right[k].float().mean()) for k in KINDS])
