@@ -23,7 +23,7 @@ import pandas as pd
 from sklearn.linear_model import LinearRegression
 
 from common.metrics import all_metrics
-from common.zoo import TARGETS, Zoo
+from common.zoo import TARGETS, Zoo, ZooSpec
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +138,11 @@ def _run_one(p: Predictor, train: Zoo, held: Zoo, truth: np.ndarray, budget: flo
     }
 
 
+def _order(valid: np.ndarray, seed: int) -> np.ndarray:
+    """The seed's shuffle of the valid networks: a prefix trains, the rest is held out."""
+    return np.random.default_rng(seed).permutation(valid)
+
+
 def evaluate(
     predictors: Sequence[Predictor],
     zoo: Zoo,
@@ -180,7 +185,7 @@ def evaluate(
         )
     rows = []
     for s in seeds:
-        order = np.random.default_rng(s).permutation(valid)
+        order = _order(valid, s)
         held = zoo.subset(order[max(sizes) :])
         truth = held.target(target)
         for budget in budgets:
@@ -195,4 +200,108 @@ def evaluate(
                         {"method": p.name, "budget": float(budget), "train_size": size,
                          "seed": s, "n_test": len(truth), **result}
                     )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def predictions(predictors: Sequence[Predictor], zoo: Zoo, budget: float,
+                target: str = "final_val_acc", train_size: int = 100,
+                seed: int = 0) -> pd.DataFrame:  # fmt: skip
+    """Predicted against true values on the held-out networks of `evaluate`'s split for
+    `seed` (the scatter plots): one row per (method, network)."""
+    valid = np.flatnonzero(np.isfinite(zoo.target(target)))
+    order = _order(valid, seed)
+    train, held = zoo.subset(order[:train_size]), zoo.subset(order[train_size:])
+    parts = []
+    for p in predictors:
+        if _skip_reason(p, zoo, budget):
+            continue
+        fitting = train if p.requires.training_networks else zoo.subset([])
+        _, pred, _, _ = fit_predict(p, fitting, held, budget, target)
+        parts.append(pd.DataFrame({"method": p.name, "actual": held.target(target),
+                                   "predicted": pred}))  # fmt: skip
+    return pd.concat(parts, ignore_index=True)
+
+
+# --------------------------------------------------------------- the cross-comparison chapter
+
+
+@dataclass(frozen=True)
+class ComparisonScale:
+    """Zoos and protocol of the cross-comparison at one scale."""
+
+    dataset: str
+    blocks: int  # networks of the architecture zoo (Peephole's generator, one recipe)
+    smallcnn: int  # networks of the hyperparameter zoo (Unterthiner's Small CNN)
+    epochs: float
+    train_sizes: tuple[int, ...]
+    seeds: tuple[int, ...]
+    base_width: int  # blocks family width
+    max_params: int | None  # blocks family weight cap
+    orderings: int = 10  # random orderings of the simulated searches
+    n_search: int = 10  # random-search configurations of the learned predictors
+    predictor_epochs: int = 60  # training epochs of neural predictors (Peephole)
+
+
+COMPARISON_SCALES = {
+    "smoke": ComparisonScale("digits", 20, 20, 2.0, (8,), (0,), 4, 4_000, orderings=2,
+                             n_search=2, predictor_epochs=5),
+    "book": ComparisonScale("digits", 160, 240, 8.0, (25, 50, 100), (0, 1, 2), 8, 40_000),
+    "paper": ComparisonScale("cifar10", 1000, 1000, 200.0, (50, 100, 200), tuple(range(5)),
+                             16, None, n_search=100, predictor_epochs=300),
+}  # fmt: skip
+COMPARISON_PROBES = ("weight_stats", "fh")  # W̃_L for the weights GBM, Cao's estimate
+
+
+def comparison_scale(scale: str) -> ComparisonScale:
+    if scale not in COMPARISON_SCALES:
+        raise ValueError(f"unknown scale {scale!r}; expected one of {sorted(COMPARISON_SCALES)}")
+    return COMPARISON_SCALES[scale]
+
+
+def comparison_zoos(scale: str, seed: int = 0) -> dict[str, ZooSpec]:
+    """The two zoos of the chapter, with the validation curve every half epoch and the probes
+    every method needs: architectures vary (``blocks``) or hyperparameters do (``smallcnn``)."""
+    s = comparison_scale(scale)
+    common = {"seed": seed, "epochs": s.epochs, "eval_every": 0.5, "probes": COMPARISON_PROBES}
+    return {
+        "architectures": ZooSpec("blocks", s.dataset, s.blocks, family_options={
+            "base_width": s.base_width, "max_params": s.max_params}, **common),
+        "hyperparameters": ZooSpec("smallcnn", s.dataset, s.smallcnn, scaling="symmetric",
+                                   **common),
+    }  # fmt: skip
+
+
+def comparison_budgets(epochs: float) -> list[float]:
+    """0, 1 and 2 epochs and 10 / 25 / 50 % of the full training (within it)."""
+    points = {0.0, 1.0, 2.0, 0.1 * epochs, 0.25 * epochs, 0.5 * epochs}
+    return sorted(b for b in points if b <= epochs)
+
+
+def cost_map(table: pd.DataFrame, metric: str = "kendall_tau") -> pd.DataFrame:
+    """White et al.'s cost map: per method and budget, the initialisation cost (epochs of
+    fully trained networks consumed, at the largest training size), the query cost (epochs
+    per network plus predictor seconds) and the mean `metric`."""
+    largest = table[table.train_size.isin([0, table.train_size.max()])]
+    out = largest.groupby(["method", "budget"]).agg(
+        init_epochs=("init_epochs", "mean"), query_epochs=("epochs_per_network", "mean"),
+        query_seconds=("query_seconds_per_network", "mean"),
+        fit_seconds=("fit_seconds", "mean"), score=(metric, "mean"),
+    )  # fmt: skip
+    return out.rename(columns={"score": metric}).reset_index()
+
+
+def decision_table(tables: dict[str, pd.DataFrame], metric: str = "kendall_tau"):
+    """For each search space and budget: the best method by mean `metric` (over seeds, at
+    the largest training size), the runner-up, and the margin between them."""
+    rows = []
+    for space, table in tables.items():
+        largest = table[table.train_size.isin([0, table.train_size.max()])]
+        means = largest.groupby(["budget", "method"])[metric].mean().dropna()
+        for budget, group in means.groupby(level=0):
+            ranked = group.droplevel(0).sort_values(ascending=False)
+            second = ranked.index[1] if len(ranked) > 1 else "-"
+            rows.append({"search space": space, "budget": budget, "use": ranked.index[0],
+                         metric: ranked.iloc[0], "runner-up": second,
+                         "margin": ranked.iloc[0] - ranked.iloc[1] if len(ranked) > 1
+                         else np.nan})  # fmt: skip
     return pd.DataFrame(rows)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from common.zoo import Zoo
 
@@ -166,3 +167,97 @@ def sampler_without_replacement(n_configs: int, seed: int = 0) -> Callable[[int]
         return out
 
     return sample
+
+
+# ------------------------------------------------------------- simulated searches over a zoo
+
+
+def outcome(result: SearchResult, truth: np.ndarray, max_resource: int) -> dict:
+    """The network a search selects (best signal among its full-budget trials), its regret
+    against the best network of the zoo, and the epochs the search spent."""
+    chosen = result.best(min_resource=max_resource).config
+    return {"selected": chosen, "regret": float(np.nanmax(truth) - truth[chosen]),
+            "epochs": result.total_epochs}  # fmt: skip
+
+
+def median_pruner_search(objective: ZooObjective, n_trials: int, seed: int = 0,
+                         warmup: int = 1) -> SearchResult:  # fmt: skip
+    """Optuna's MedianPruner (the practitioner's default) over a replayed zoo: configurations
+    drawn at random, each stopped when its value falls below the median of earlier trials
+    at the same epoch."""
+    import optuna
+
+    n, R = len(objective.values), objective.max_epochs
+    sample = sampler_without_replacement(n, seed)
+    result = SearchResult()
+
+    def trial_fn(trial):
+        config, value, epochs = sample(1)[0], -np.inf, 0
+        for epochs, value in enumerate(objective(config, R), 1):
+            trial.report(value, epochs)
+            if trial.should_prune():
+                result.trials.append(Trial(config, epochs, epochs, value))
+                raise optuna.TrialPruned()
+        result.trials.append(Trial(config, R, epochs, value))
+        return value
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    pruner = optuna.pruners.MedianPruner(n_warmup_steps=warmup)
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+    study.optimize(trial_fn, n_trials=n_trials)
+    return result
+
+
+def rule_search(stop_epochs: np.ndarray, estimates: np.ndarray, truth: np.ndarray,
+                max_resource: int, order: np.ndarray) -> dict:  # fmt: skip
+    """A search whose every configuration trains until its own stopping rule fires (NaN:
+    never, so to `max_resource`) and is valued by its estimate; the best estimate wins
+    (PEng4NN's engine). `order` only fixes which configurations are searched."""
+    stop = np.where(np.isfinite(stop_epochs), stop_epochs, max_resource)[order]
+    value = np.where(np.isfinite(estimates), estimates, -np.inf)[order]
+    chosen = int(order[int(np.argmax(value))])
+    return {"selected": chosen, "regret": float(np.nanmax(truth) - truth[chosen]),
+            "epochs": float(np.ceil(stop).sum())}  # fmt: skip
+
+
+def replay_searches(zoo: Zoo, signals: dict, truth: np.ndarray, orderings: int = 10,
+                    eta: float = 3, rules: dict | None = None,
+                    seed: int = 0) -> pd.DataFrame:  # fmt: skip
+    """Simulated searches over a zoo, `orderings` random orders each: random search with
+    full training (Hyperband's epochs), Hyperband with every signal of `signals` (name ->
+    [n, evals] values aligned with the zoo's evaluations; ``last seen value`` is the plain
+    one), Optuna's MedianPruner on the validation curve, and every stopping rule of `rules`
+    (name -> (stop epochs, estimates)). One row per (search, ordering): regret, epochs."""
+    plain = ZooObjective(zoo)
+    R, n = plain.max_epochs, len(zoo)
+    rows = []
+    for o in range(orderings):
+        order = np.random.default_rng(seed + o).permutation(n)
+        runs = {f"Hyperband[{name}]": hyperband(
+                    sampler_without_replacement(n, seed + o), ZooObjective(zoo, values=v), R, eta)
+                for name, v in signals.items()}  # fmt: skip
+        budget = runs[next(iter(runs))].total_epochs if runs else n * R
+        k = min(n, max(1, budget // R))
+        first = [int(i) for i in order[:k]]
+        runs["random search (full training)"] = random_search(lambda m, c=first: c[:m], plain,
+                                                              k, R)  # fmt: skip
+        runs["MedianPruner"] = median_pruner_search(plain, k * 2, seed + o)
+        for name, result in runs.items():
+            rows.append({"search": name, "ordering": o, **outcome(result, truth, R)})
+        for name, (stops, estimates) in (rules or {}).items():
+            rows.append({"search": name, "ordering": o,
+                         **rule_search(stops, estimates, truth, R, order)})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def search_summary(runs: pd.DataFrame, n_networks: int, max_resource: int) -> pd.DataFrame:
+    """Per search: mean regret and epochs, how often it found the best network, and its
+    speed-up over training every network fully where it did (regret 0)."""
+    full = n_networks * max_resource
+    out = runs.groupby("search").agg(
+        regret=("regret", "mean"), epochs=("epochs", "mean"),
+        zero_regret=("regret", lambda r: float(np.mean(r <= 0))),
+    )  # fmt: skip
+    found = runs[runs.regret <= 0].groupby("search").epochs.mean()
+    out["speed-up at zero regret"] = full / found.reindex(out.index)
+    return out.reset_index()

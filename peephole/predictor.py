@@ -12,9 +12,10 @@ from peephole import model
 from peephole.ulc import encode
 
 
-def zoo_codes(zoo: Zoo) -> list[np.ndarray]:
-    """ULC codes of every network of a zoo (ValueError naming a layer ULC cannot encode)."""
-    return [encode(Architecture.from_json(text)) for text in zoo.table["arch"]]
+def zoo_codes(zoo: Zoo, skip: tuple[str, ...] = ()) -> list[np.ndarray]:
+    """ULC codes of every network of a zoo (ValueError naming a layer ULC cannot encode,
+    unless its type is in `skip`)."""
+    return [encode(Architecture.from_json(text), skip=skip) for text in zoo.table["arch"]]
 
 
 class PeepholePredictor(Predictor):
@@ -22,8 +23,11 @@ class PeepholePredictor(Predictor):
 
     requires = Requirements(training_networks=True, architecture=True)
 
-    def __init__(self, config: model.PeepholeConfig = model.SEC_5_1, device="auto"):
-        self.config, self.device = config, device
+    def __init__(self, config: model.PeepholeConfig = model.SEC_5_1, device="auto",
+                 skip: tuple[str, ...] = ()):  # fmt: skip
+        """`skip`: layer types left out of the codes (e.g. ``("dropout",)`` for families
+        with dropout, which ULC has no code for); by default every layer must be encodable."""
+        self.config, self.device, self.skip = config, device, tuple(skip)
 
     @property
     def name(self) -> str:
@@ -36,9 +40,9 @@ class PeepholePredictor(Predictor):
     def fit(self, zoo: Zoo, budget: float) -> PeepholePredictor:
         if "arch" not in zoo.table:
             raise ValueError("the zoo table has no 'arch' column to encode")
-        self.model = model.fit(zoo_codes(zoo), self.epoch(zoo), zoo.target(self.target),
+        self.model = model.fit(zoo_codes(zoo, self.skip), self.epoch(zoo), zoo.target(self.target),
                                self.config, self.device)  # fmt: skip
         return self
 
     def predict(self, zoo: Zoo, budget: float) -> np.ndarray:
-        return model.predict(self.model, zoo_codes(zoo), self.epoch(zoo))
+        return model.predict(self.model, zoo_codes(zoo, self.skip), self.epoch(zoo))

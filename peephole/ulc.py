@@ -35,13 +35,15 @@ def _kernel(layer: dict) -> tuple[int, int]:
     return (k, k) if isinstance(k, int) else tuple(k)
 
 
-def encode(arch: Architecture, skip_head: bool = True) -> np.ndarray:
+def encode(arch: Architecture, skip_head: bool = True, skip: tuple[str, ...] = ()) -> np.ndarray:
     """[n_layers, 4] ULC codes of an architecture's layers.
 
     Args:
         arch: built only from Table 1's layer types (plus, with `skip_head`, a trailing
             classifier head of global average pooling / flatten / dropout / linear layers).
         skip_head: leave the trailing head out of the code.
+        skip: layer types left out wherever they are (e.g. ``dropout``, the identity at test
+            time, which Table 1 has no code for); by default nothing is.
 
     Raises:
         ValueError: naming the first layer that ULC cannot encode, or an empty body.
@@ -56,6 +58,8 @@ def encode(arch: Architecture, skip_head: bool = True) -> np.ndarray:
     codes = []
     for i, layer in enumerate(layers):
         kind = layer["type"]
+        if kind in skip:
+            continue
         if kind not in TYPE_CODES:
             raise ValueError(f"layer {i} ({kind}) has no Unified Layer Code; ULC encodes "
                              f"{sorted(TYPE_CODES)}")  # fmt: skip
@@ -65,4 +69,6 @@ def encode(arch: Architecture, skip_head: bool = True) -> np.ndarray:
                              f"{KERNELS[kind].start}–{KERNELS[kind].stop - 1}")  # fmt: skip
         ratio = channels[i + 1] / channels[i] if kind == "conv" else 1.0
         codes.append((TYPE_CODES[kind], kw, kh, channel_code(ratio)))
+    if not codes:
+        raise ValueError("nothing to encode once the skipped layers are left out")
     return np.array(codes, dtype=np.int64)

@@ -51,6 +51,7 @@ def test_ulc_rejects_what_it_cannot_encode():
         {"type": "relu"}, {"type": "flatten"}, {"type": "linear"}])  # fmt: skip
     with pytest.raises(ValueError, match=r"layer 1 \(dropout\) has no Unified Layer Code"):
         ulc.encode(dropout)
+    assert ulc.encode(dropout, skip=("dropout",)).tolist() == [[1, 3, 3, 8], [4, 1, 1, 4]]
     with pytest.raises(ValueError, match="empty architecture"):
         ulc.encode(archs.Architecture((1, 8, 8), 10, [{"type": "flatten"}, {"type": "linear"}]))
     seven = {"type": "conv", "kernel": 7, "out_channels": 2}
