@@ -131,9 +131,12 @@ def recipe(epochs: float = 200.0) -> Recipe:
 
 
 def sample(rng: np.random.Generator, *, input_shape, num_classes: int, channels: int = 16,
-           cells: int = 5):  # fmt: skip
-    """One network of the family: a uniformly drawn cell; extra {"cell": "op|op|..."}."""
+           cells: int = 5, cell: str | None = None):  # fmt: skip
+    """One network of the family: a uniformly drawn cell, or the given `cell` ("op|op|...",
+    a search's on-demand request); extra {"cell": "op|op|..."}."""
     ops = tuple(OPS[i] for i in rng.integers(len(OPS), size=len(EDGES)))
+    if cell is not None:
+        ops = _check_ops(cell.split("|"), "nb201 cell option")
     arch = architecture(ops, input_shape, num_classes, channels, cells)
     return arch, recipe(), {"cell": "|".join(ops)}
 

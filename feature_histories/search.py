@@ -11,7 +11,8 @@ and the epochs it spent.
 
 BOHB's TPE proposes a cell edge by edge; the replay evaluates the zoo's network whose cell
 matches the most edges (the lowest index on ties), since a replayed zoo holds a sample of
-the 15,625 cells.
+the 15,625 cells. `OnDemand` instead trains each requested cell through the zoo store the
+first time it is asked for (so nothing is trained twice), for searches beyond a built zoo.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import optuna
 
-from common import search
+from common import search, zoo
 from common.zoo import Zoo
 from feature_histories.nb201 import EDGES, OPS, cell_of
 from feature_histories.proxy import KINDS
@@ -57,18 +58,25 @@ def nearest(cells: np.ndarray, ops) -> int:
 
 def bohb(zoo: Zoo, n_trials: int, max_resource: int, proxy: bool, eta: float = 3,
          seed: int = 0) -> search.SearchResult:  # fmt: skip
-    """BOHB: TPE over the 6 edges with Optuna's Hyperband pruner, each trial charged the
-    epochs it ran before it completed or was pruned."""
+    """BOHB over a replayed zoo (each proposal mapped to its nearest stored cell)."""
     from common.archs import Architecture
 
     cells = np.array([[OPS.index(op) for op in cell_of(Architecture.from_json(a))]
                       for a in zoo.table.arch])  # fmt: skip
-    run = objective(zoo, proxy)
+    return bohb_search(objective(zoo, proxy), lambda ops: nearest(cells, ops), n_trials,
+                       max_resource, eta, seed)  # fmt: skip
+
+
+def bohb_search(run, to_config, n_trials: int, max_resource: int, eta: float = 3,
+                seed: int = 0) -> search.SearchResult:  # fmt: skip
+    """BOHB: TPE over the 6 edges with Optuna's Hyperband pruner; `to_config` maps proposed
+    ops to what `run(config, epochs)` evaluates. Each trial is charged the epochs it ran
+    before it completed or was pruned."""
     result = search.SearchResult()
 
     def trial_fn(trial: optuna.Trial) -> float:
         ops = [trial.suggest_categorical(f"edge_{i}{j}", OPS) for i, j in EDGES]
-        config, value, epochs = nearest(cells, ops), -np.inf, 0
+        config, value, epochs = to_config(ops), -np.inf, 0
         for epochs, value in enumerate(run(config, max_resource), 1):
             trial.report(value, epochs)
             if trial.should_prune():
@@ -98,3 +106,40 @@ def outcome(result: search.SearchResult, zoo: Zoo, max_resource: int,
         "regret": np.nanmax(truth) - truth[chosen],
         "epochs": result.total_epochs,
     }
+
+
+class OnDemand:
+    """An objective that trains a cell the first time a search asks for it, through the zoo
+    store: each cell is a one-network ``nb201`` zoo (family option ``cell``) cached by its
+    spec, trained to the maximal budget (the linear schedule makes a shorter run its prefix),
+    so no configuration is ever trained twice; later requests replay it. Configurations are
+    op tuples; `trained` counts the networks actually trained.
+    """
+
+    def __init__(self, dataset: str, max_epochs: int, proxy: bool, channels: int = 16,
+                 cells: int = 5, seed: int = 0, cache=None, device="auto"):  # fmt: skip
+        self.dataset, self.max_epochs, self.proxy = dataset, int(max_epochs), proxy
+        self.options = {"channels": channels, "cells": cells}
+        self.seed, self.cache, self.device, self.trained = seed, cache, device, 0
+
+    def spec(self, ops) -> zoo.ZooSpec:
+        options = self.options | {"cell": "|".join(ops)}
+        return zoo.ZooSpec("nb201", self.dataset, n_networks=1, seed=self.seed,
+                           epochs=float(self.max_epochs), eval_every=1.0, probes=("fh",),
+                           family_options=options)  # fmt: skip
+
+    def load(self, ops) -> Zoo:
+        from concurrent.futures import ThreadPoolExecutor
+
+        spec = self.spec(ops)
+        path = zoo.cache_path(spec, self.cache)
+        if not path.exists() or len(zoo.load(path)) < 1:
+            self.trained += 1
+            with ThreadPoolExecutor(1) as executor:  # in this process: no worker start-up
+                zoo.build(spec, path, executor, progress=False, device=self.device)
+        return zoo.load(path)
+
+    def __call__(self, ops, epochs: int):
+        if not 1 <= epochs <= self.max_epochs:
+            raise ValueError(f"epochs={epochs} outside 1..{self.max_epochs}")
+        yield from objective(self.load(tuple(ops)), self.proxy)(0, epochs)

@@ -119,3 +119,18 @@ def test_the_predictor_reads_the_probe_at_the_budget(nb_zoo, tiny_zoo):
         FeatureHistoryPredictor("median")
     with pytest.raises(ValueError, match="nb201 zoo with the fh probe"):
         experiments.finished(tiny_zoo)
+
+
+def test_on_demand_search_never_trains_a_cell_twice(tmp_path):
+    run = fh_search.OnDemand("digits", 2, proxy=True, channels=2, cells=1, cache=tmp_path,
+                             device="cpu")  # fmt: skip
+    cells = [nb201.OPS[:1] * 6, ("skip_connect",) * 6, nb201.OPS[:1] * 6]
+    first = search.random_search(lambda n: cells[:n], run, 3, 2)
+    assert run.trained == 2  # the repeated cell was replayed
+    again = search.random_search(lambda n: cells[:n], run, 3, 2)
+    assert run.trained == 2 and again.trials == first.trials
+    stored = run.load(cells[1])
+    assert stored.table.cell.item() == "|".join(cells[1])
+    assert first.trials[1].value == pytest.approx(stored.probe("fh")[0, -1, 2])
+    result = fh_search.bohb_search(run, tuple, n_trials=3, max_resource=2)
+    assert len(result.trials) == 3 and run.trained <= 5
