@@ -44,3 +44,9 @@ def test_predictor_on_a_demo_zoo(tiny_zoo):
     table = compare.evaluate([PeepholePredictor(model.PeepholeConfig(epochs=3), "cpu")],
                              tiny_zoo, budgets=[0], train_size=8)  # fmt: skip
     assert table.method.item() == "Peephole" and table.n_predicted.item() == table.n_test.item()
+
+
+def test_bfloat16_inference_stays_close_to_float32():
+    net = model.fit(CODES, 10, TARGET, model.PeepholeConfig(epochs=2), device="cpu")
+    exact, low = model.predict(net, CODES, 10), model.predict(net, CODES, 10, bf16=True)
+    assert low.dtype == np.float32 and np.abs(low - exact).max() < 0.05
