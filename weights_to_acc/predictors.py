@@ -34,6 +34,9 @@ from torch import nn
 from common.train import initialize
 
 PREDICTORS = ("logit_linear", "gbm", "dnn")
+# LightGBM caches one histogram per leaf and feature by default: thousands of leaves over
+# 4,970 weights ask for tens of GB. A capped pool recomputes histograms instead.
+HISTOGRAM_POOL_MB = 512
 NET_INITS = ("xavier_normal", "he_normal", "orthogonal", "normal", "truncated_normal")
 
 
@@ -105,7 +108,8 @@ def make(kind: str, high_dimensional: bool = False, epochs: int = 100, n_estimat
         from lightgbm import LGBMRegressor  # imported here: lightgbm is slow to import
 
         model = LGBMRegressor(n_estimators=n_estimators, subsample_freq=1, verbose=-1,
-                              min_child_samples=5, n_jobs=1, random_state=seed)  # fmt: skip
+                              min_child_samples=5, n_jobs=1, random_state=seed,
+                              histogram_pool_size=HISTOGRAM_POOL_MB)  # fmt: skip
         space = {"num_leaves": randint(20, 10_001), "max_depth": randint(5, 16),
                  "learning_rate": loguniform(1e-2, 1e-1), "max_bin": [63, 127, 255],
                  "min_child_weight": [1, 2, 3, 4, 5], "reg_lambda": uniform(1e-3, 100),
