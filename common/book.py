@@ -13,6 +13,7 @@ renders offline). Zoos are cached by their spec in
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import subprocess
 import sys
@@ -44,10 +45,20 @@ def chapters(root: Path = ROOT) -> dict[str, Path]:
     return {name: path for name, path in found.items() if path.exists()}
 
 
+def absolute_env(names=("NNPERF_DATA", "NNPERF_CACHE")) -> None:
+    """Make relative data and cache roots absolute: kernels run in the notebook's folder,
+    where ``../shared/data`` would point elsewhere."""
+    for var in names:
+        if os.environ.get(var):
+            os.environ[var] = str(Path(os.environ[var]).resolve())
+
+
 def execute(name: str, source: Path, out_dir: Path, parameters: dict) -> Outcome:
-    """Execute one notebook with papermill; a failure is recorded, not raised."""
+    """Execute one notebook with papermill (in its folder); a failure is recorded, not
+    raised."""
     import papermill
 
+    absolute_env()
     output = out_dir / f"{name}.ipynb"
     start = time.perf_counter()
     try:

@@ -156,3 +156,12 @@ def test_every_page_renders_in_a_real_browser(smoke_book):
     finally:
         driver.quit()
         server.shutdown()
+
+
+def test_relative_data_roots_become_absolute_for_the_kernels(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NNPERF_DATA", "../data")
+    monkeypatch.delenv("NNPERF_CACHE", raising=False)
+    book.absolute_env()
+    assert os.environ["NNPERF_DATA"] == str((tmp_path / "../data").resolve())
+    assert "NNPERF_CACHE" not in os.environ
