@@ -167,6 +167,29 @@ def simulate_early_stopping(z, s: Scale, thresholds=(0.8, 0.9, 0.95, 0.99), regr
     return pd.DataFrame(rows)
 
 
+def rule_search(z: zoo.Zoo, train_size: int, n_search: int, ordering: int,
+                threshold: float = 0.95, delta: float = 0.0,
+                regressor: str = "nu_svr_rbf"):  # fmt: skip
+    """Sec. 4's rule as a search over a replayed zoo (the cross-comparison's simulation): in a
+    random order, the first `train_size` networks train fully and train the SRMs; each later
+    one stops at the first τ with Φ(y_best − δ; ŷ, σ) ≥ Δ; the best fully trained network
+    is selected. Returns its index, its regret against the zoo's best and the epochs spent."""
+    s = Scale(len(z), float(z.spec.epochs), 1.0, 0, train_size, 1, n_search, 1)
+    order, means, sigmas = stopping_predictions(z, s, ordering, regressor)
+    target, epochs = z.target("final_val_acc"), z.eval_epochs
+    finals = {int(i): target[i] for i in order[:train_size]}
+    spent = train_size * float(epochs[-1])
+    for j, network in enumerate(order[train_size:]):
+        stop = should_stop(max(finals.values()), means[j], sigmas[j], threshold, delta)
+        tau = int(np.argmax(stop)) + 1 if stop.any() else len(epochs)
+        spent += float(epochs[tau - 1])
+        if tau == len(epochs):
+            finals[int(network)] = target[network]
+    chosen = max(finals, key=finals.get)
+    return {"selected": chosen, "regret": float(np.nanmax(target) - target[chosen]),
+            "epochs": spent}  # fmt: skip
+
+
 def hyperband_comparison(z: zoo.Zoo, s: Scale, runs: int = 3, repeats: int = 8, eta: float = 3,
                          threshold: float = 0.95, d: int = 10) -> pd.DataFrame:  # fmt: skip
     """Fig. 6: best value so far against total epochs, Hyperband vs f-Hyperband (ν-SVR and

@@ -77,3 +77,16 @@ def test_zoo_objective_replays_recorded_curves(tiny_zoo):
     assert values == pytest.approx(tiny_zoo.curve("val_acc")[3, [1, 3]])  # epochs 1.0, 2.0
     result = random_search(lambda n: list(range(n)), objective, 5, 2)
     assert result.total_epochs == 10 and len(result.trials) == 5
+
+
+def test_the_early_stopping_rule_as_a_search(tiny_zoo):
+    from srm_earlystop.experiments import rule_search
+
+    ok = tiny_zoo.subset(np.flatnonzero(np.isfinite(tiny_zoo.target("final_val_acc"))))
+    never = rule_search(ok, 5, 2, ordering=0, threshold=1.0)  # Φ never reaches 1: no stop
+    assert never["epochs"] == len(ok) * ok.spec.epochs
+    assert never["regret"] == 0  # every network trained fully: the best is found
+    eager = rule_search(ok, 5, 2, ordering=0, threshold=1e-9)  # stops every later network
+    assert eager["epochs"] == 5 * ok.spec.epochs + (len(ok) - 5) * ok.eval_epochs[0]
+    order = np.random.default_rng(0).permutation(len(ok))[:5]
+    assert eager["selected"] in set(order.tolist())
