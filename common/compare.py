@@ -305,3 +305,33 @@ def decision_table(tables: dict[str, pd.DataFrame], metric: str = "kendall_tau")
                          "margin": ranked.iloc[0] - ranked.iloc[1] if len(ranked) > 1
                          else np.nan})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+CLAIMS = (  # (paper, claim, method, baseline or None, budget: "zero" or "quarter")
+    ("Peephole", "architecture alone ranks networks (τ at budget 0)", "Peephole", None, "zero"),
+    ("Baker et al.", "SRM beats the last seen value (Δτ at 25 %)", "SRM[nu_svr_rbf]",
+     "LastSeenValue", "quarter"),
+    ("PEng4NN", "its estimate beats the last seen value (Δτ at 25 %)", "PEng4NNPredictor",
+     "LastSeenValue", "quarter"),
+    ("Cao et al.", "the ensemble beats the last seen value (Δτ at 25 %)", "FeatureHistory",
+     "LastSeenValue", "quarter"),
+    ("Unterthiner et al.", "weights GBM beats the last seen value (Δτ at 25 %)", "Weights[gbm]",
+     "LastSeenValue", "quarter"),
+)  # fmt: skip
+
+
+def claims(table: pd.DataFrame, quarter: float, metric: str = "kendall_tau") -> pd.DataFrame:
+    """Each paper's central claim checked per search space (columns) in the shared setting:
+    Peephole's τ at budget 0, the others' τ minus the last seen value's at budget `quarter`
+    (positive: the method ranks better than reading the curve). `table` has a ``space``
+    column; a method missing from it gives NaN."""
+    mean = table.groupby(["space", "method", "budget"])[metric].mean()
+    rows = []
+    for paper, claim, method, baseline, at in CLAIMS:
+        budget = 0.0 if at == "zero" else quarter
+        row = {"paper": paper, "claim": claim}
+        for space in table.space.unique():
+            value = mean.get((space, method, budget), np.nan)
+            row[space] = value - mean.get((space, baseline, budget), np.nan) if baseline else value
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -97,3 +97,14 @@ def test_replayed_searches_over_a_zoo(tiny_zoo):
                              search.ZooObjective(ok), 2)  # fmt: skip
     first = runs[(runs.search == "Hyperband[last seen value]") & (runs.ordering == 0)].iloc[0]
     assert first.epochs == plain.total_epochs
+
+
+def test_claims_by_hand():
+    table = pd.DataFrame({
+        "space": ["a"] * 4,
+        "method": ["Peephole", "LastSeenValue", "FeatureHistory", "FeatureHistory"],
+        "budget": [0.0, 2.0, 2.0, 2.0], "kendall_tau": [0.3, 0.5, 0.6, 0.8],
+    })  # fmt: skip
+    got = compare.claims(table, quarter=2.0).set_index("paper")["a"]
+    assert got["Peephole"] == 0.3 and got["Cao et al."] == pytest.approx(0.2)
+    assert np.isnan(got["Unterthiner et al."])  # not in the table: NaN, never invented
