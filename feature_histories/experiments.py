@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from common import data, metrics, train, zoo
+from common import data, metrics, scales, train, zoo
 from common.train import Recipe
 from feature_histories import families, nb201
 from feature_histories import search as fh_search
@@ -61,17 +61,13 @@ SCALES = {
 
 
 def scale_of(dataset: str, scale: str) -> Scale:
-    if scale not in SCALES or dataset not in SCALES[scale]:
-        known = {s: sorted(d) for s, d in SCALES.items()}
-        raise ValueError(f"no {scale!r} settings for {dataset!r}; known: {known}")
-    return SCALES[scale][dataset]
+    """The settings of `dataset` at `scale`."""
+    return scales.settings(SCALES, dataset, scale)
 
 
 def default_datasets(scale: str, root=None) -> list[str]:
     """The scale's datasets present under the data root (the rest are logged and skipped)."""
-    if scale not in SCALES:
-        raise ValueError(f"unknown scale {scale!r}; expected one of {sorted(SCALES)}")
-    return data.present(list(SCALES[scale]), root)
+    return scales.datasets(SCALES, scale, root)
 
 
 def zoo_dataset(datasets) -> str:

@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 from sklearn.manifold import TSNE
 
-from common import archs, compare, data, metrics, train, zoo
+from common import archs, compare, data, metrics, scales, train, zoo
 from peephole import blocks, model
 from peephole.predictor import PeepholePredictor
 from peephole.ulc import TYPE_CODES, encode
@@ -81,17 +81,13 @@ SCALES = {
 
 
 def scale_of(dataset: str, scale: str) -> Scale:
-    if scale not in SCALES or dataset not in SCALES[scale]:
-        known = {s: sorted(d) for s, d in SCALES.items()}
-        raise ValueError(f"no {scale!r} settings for {dataset!r}; known: {known}")
-    return SCALES[scale][dataset]
+    """The settings of `dataset` at `scale`."""
+    return scales.settings(SCALES, dataset, scale)
 
 
 def default_datasets(scale: str, root=None) -> list[str]:
     """The scale's datasets present under the data root (the rest are logged and skipped)."""
-    if scale not in SCALES:
-        raise ValueError(f"unknown scale {scale!r}; expected one of {sorted(SCALES)}")
-    return data.present(list(SCALES[scale]), root)
+    return scales.datasets(SCALES, scale, root)
 
 
 def zoo_spec(dataset: str, scale: str, seed: int = 0) -> zoo.ZooSpec:

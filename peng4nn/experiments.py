@@ -15,7 +15,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from common import data, metrics, zoo
+from common import data, metrics, scales, zoo
 from peng4nn.analyzer import TABLE_II, AnalyzerSettings
 from peng4nn.engine import to_percent, train_live
 from peng4nn.menndl import menndl_stop_epoch
@@ -58,9 +58,7 @@ UNBALANCED = {"svhn", "svhn_gs"}  # LOSS on (Sec. III-C-1)
 def default_datasets(scale: str, root=None) -> list[str]:
     """The scale's datasets that are present (no download): `book` runs offline on `digits`
     alone when Fashion-MNIST is not under the data root; what is skipped is logged."""
-    if scale not in SCALES:
-        raise ValueError(f"unknown scale {scale!r}; expected one of {sorted(SCALES)}")
-    return data.present(list(SCALES[scale]), root)
+    return scales.datasets(SCALES, scale, root)
 
 
 def zoo_spec(dataset: str, scale: str = "book", seed: int = 0, **overrides) -> zoo.ZooSpec:

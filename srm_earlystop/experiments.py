@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from common import compare, metrics, zoo
+from common import compare, metrics, scales, zoo
 from common.search import ZooObjective, hyperband, sampler_without_replacement
 from srm_earlystop.early_stopping import kth_best, should_stop
 from srm_earlystop.fhyperband import FHyperband, FHyperbandSettings
@@ -55,10 +55,8 @@ SCALES = {
 
 
 def scale_of(dataset: str, scale: str) -> Scale:
-    if scale not in SCALES or dataset not in SCALES[scale]:
-        known = {s: sorted(d) for s, d in SCALES.items()}
-        raise ValueError(f"no {scale!r} settings for {dataset!r}; known: {known}")
-    return SCALES[scale][dataset]
+    """The settings of `dataset` at `scale`."""
+    return scales.settings(SCALES, dataset, scale)
 
 
 def zoo_spec(dataset: str, scale: str, seed: int = 0) -> zoo.ZooSpec:

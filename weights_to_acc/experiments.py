@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from common import data, metrics, zoo
+from common import metrics, scales, zoo
 from weights_to_acc import features, predictors
 from weights_to_acc.family import FILTERS, N_CONV
 
@@ -97,17 +97,13 @@ SCALES = {
 
 
 def scale_of(dataset: str, scale: str) -> Scale:
-    if scale not in SCALES or dataset not in SCALES[scale]:
-        known = {s: sorted(d) for s, d in SCALES.items()}
-        raise ValueError(f"no {scale!r} settings for {dataset!r}; known: {known}")
-    return SCALES[scale][dataset]
+    """The settings of `dataset` at `scale`."""
+    return scales.settings(SCALES, dataset, scale)
 
 
 def default_datasets(scale: str, root=None) -> list[str]:
     """The scale's datasets present under the data root (the rest are logged and skipped)."""
-    if scale not in SCALES:
-        raise ValueError(f"unknown scale {scale!r}; expected one of {sorted(SCALES)}")
-    return data.present(list(SCALES[scale]), root)
+    return scales.datasets(SCALES, scale, root)
 
 
 def zoo_spec(dataset: str, scale: str, seed: int = 0, filters: int = FILTERS) -> zoo.ZooSpec:

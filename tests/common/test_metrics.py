@@ -46,3 +46,15 @@ def test_bad_inputs_are_rejected_with_a_reason():
 def test_all_metrics_names_every_column():
     row = metrics.all_metrics(TRUE, PRED)
     assert set(row) >= {"kendall_tau", "spearman_rho", "r2", "mse", "top10_overlap", "regret"}
+
+
+def test_scale_lookups_name_what_is_known():
+    from common import scales
+
+    table = {"smoke": {"digits": 1}, "book": {"digits": 2, "mnist": 3}}
+    assert scales.settings(table, "mnist", "book") == 3
+    with pytest.raises(ValueError, match=r"no 'paper' settings for 'digits'; known: .*'book'"):
+        scales.settings(table, "digits", "paper")
+    assert scales.datasets(table, "smoke") == ["digits"]
+    with pytest.raises(ValueError, match="unknown scale 'huge'"):
+        scales.datasets(table, "huge")
