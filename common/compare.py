@@ -258,15 +258,17 @@ def comparison_scale(scale: str) -> ComparisonScale:
     return COMPARISON_SCALES[scale]
 
 
-def comparison_zoos(scale: str, seed: int = 0) -> dict[str, ZooSpec]:
+def comparison_zoos(scale: str, seed: int = 0, dataset: str | None = None) -> dict[str, ZooSpec]:
     """The two zoos of the chapter, with the validation curve every half epoch and the probes
-    every method needs: architectures vary (``blocks``) or hyperparameters do (``smallcnn``)."""
+    every method needs: architectures vary (``blocks``) or hyperparameters do (``smallcnn``).
+    `dataset` replaces the scale's own (digits at book scale, CIFAR-10 at paper scale)."""
     s = comparison_scale(scale)
+    dataset = dataset or s.dataset
     common = {"seed": seed, "epochs": s.epochs, "eval_every": 0.5, "probes": COMPARISON_PROBES}
     return {
-        "architectures": ZooSpec("blocks", s.dataset, s.blocks, family_options={
+        "architectures": ZooSpec("blocks", dataset, s.blocks, family_options={
             "base_width": s.base_width, "max_params": s.max_params}, **common),
-        "hyperparameters": ZooSpec("smallcnn", s.dataset, s.smallcnn, scaling="symmetric",
+        "hyperparameters": ZooSpec("smallcnn", dataset, s.smallcnn, scaling="symmetric",
                                    **common),
     }  # fmt: skip
 
