@@ -117,8 +117,9 @@ def predict(model: Peephole, codes: list[np.ndarray], epoch: int, batch_size: in
             bf16: bool = False):  # fmt: skip
     """Predicted accuracy at `epoch` for each architecture (batched, packed sequences).
 
-    `bf16` runs the model under bfloat16 autocast: about 2.5× faster on CPUs with AVX-512
-    BF16 (benchmarks/peephole_inference.py), predictions within ~1e-3 of float32."""
+    `bf16` runs the model under bfloat16 autocast: about 2.4× faster on CPUs with AVX-512
+    BF16 (benchmarks/peephole_inference.py), at a cost: predictions of the book-scale model
+    moved by up to 0.035 (accuracy units) from float32. Off by default."""
     dev = next(model.parameters()).device
     sequences = _as_tensors(codes, dev)
     out = []
