@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 import torch
+from machine import matmul_gflops
 
 from peephole import blocks, experiments, model, ulc
 
@@ -25,15 +26,6 @@ def sampled_codes(n: int, seed: int = 0) -> list[np.ndarray]:
     return [ulc.encode(blocks.sample(rng, input_shape=(1, 8, 8), num_classes=10,
                                      base_width=BOOK.base_width, max_params=BOOK.max_params)[0])
             for _ in range(n)]  # fmt: skip
-
-
-def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    a @ b
-    start = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
 def lstm_flops(codes, config=model.SEC_5_1) -> float:

@@ -15,20 +15,12 @@ import time
 
 import numpy as np
 import torch
+from machine import matmul_gflops
 
 from common import archs, data, train
 from weights_to_acc import batched, family
 
 EPOCHS, SIZES, SINGLE = 1.0, (64, 256, 1024), 16
-
-
-def matmul_gflops(n: int = 2048, repeats: int = 10) -> float:
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    a @ b
-    start = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e9
 
 
 def training_flops(arch: archs.Architecture, images: float) -> float:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from common import metrics, scales, zoo
+from common.archs import Architecture
 from weights_to_acc import features, predictors
 from weights_to_acc.family import FILTERS, N_CONV
 
@@ -141,10 +142,9 @@ def inputs(z: zoo.Zoo, feature_set: str) -> np.ndarray:
 
 
 def _parts(z: zoo.Zoo):
-    c, filters = z.table.arch.iloc[0], int(z.spec.family_options.get("filters", FILTERS))
-    from common.archs import Architecture
-
-    arch = Architecture.from_json(c)
+    """The weight layout of the zoo's Small CNNs (input channels, classes, filters)."""
+    arch = Architecture.from_json(z.table.arch.iloc[0])
+    filters = int(z.spec.family_options.get("filters", FILTERS))
     return features.layout(arch.input_shape[0], arch.num_classes, filters)
 
 
