@@ -201,10 +201,13 @@ def train_network(task: dict) -> dict:
 
 
 def train_networks(task: dict) -> list[dict]:
-    """Train networks ``task['indices']`` together with the family's batch trainer."""
+    """Train networks ``task['indices']``: together with the family's batch trainer where
+    it has one (and no probe needs the training pass), else one after another."""
     from common import probes
 
     spec, splits, device = _prepare(task)
+    if not _batchable(spec):
+        return [train_network(task | {"index": i}) for i in task["indices"]]
     nets = [_network(spec, i, splits) for i in task["indices"]]
     factories = {name: (lambda name=name: probes.make_probe(name)) for name in spec.probes}
     results = BATCH_TRAINERS[spec.family](
@@ -330,23 +333,18 @@ def build(
         base = {"spec": spec.to_dict(), "root": None if root is None else str(root),
                 "device": device, "modules": modules}  # fmt: skip
         workers = min(len(missing), os.cpu_count() or 1)
-        batched = _batchable(spec)
-        size = min(BATCH_CHUNK, math.ceil(len(missing) / workers)) if batched else 1
+        # batch-trained families get chunks of networks, the others one network per task
+        size = min(BATCH_CHUNK, math.ceil(len(missing) / workers)) if _batchable(spec) else 1
         chunks = [missing[i : i + size] for i in range(0, len(missing), size)]
         own = executor is None
         executor = default_executor(min(len(chunks), workers)) if own else executor
         failures = []
         try:
-            futures = {
-                executor.submit(train_networks, base | {"indices": c})
-                if batched else executor.submit(train_network, base | {"index": c[0]}): c
-                for c in chunks
-            }  # fmt: skip
+            futures = {executor.submit(train_networks, base | {"indices": c}): c for c in chunks}
             bar = tqdm(total=len(missing), desc=f"zoo {path.name}", disable=not progress)
             for future in as_completed(futures):
                 try:
-                    records = future.result()
-                    for record in records if batched else [records]:
+                    for record in future.result():
                         _write(conn, record)
                 except Exception:  # noqa: BLE001 - keep building the others
                     failures += [(i, traceback.format_exc()) for i in futures[future]]
