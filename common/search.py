@@ -224,10 +224,11 @@ def replay_searches(zoo: Zoo, signals: dict, truth: np.ndarray, orderings: int =
                     eta: float = 3, rules: dict | None = None,
                     seed: int = 0) -> pd.DataFrame:  # fmt: skip
     """Simulated searches over a zoo, `orderings` random orders each: random search with
-    full training (Hyperband's epochs), Hyperband with every signal of `signals` (name ->
-    [n, evals] values aligned with the zoo's evaluations; ``last seen value`` is the plain
-    one), Optuna's MedianPruner on the validation curve, and every stopping rule of `rules`
-    (name -> (stop epochs, estimates)). One row per (search, ordering): regret, epochs."""
+    full training of k = (Hyperband's epochs) / R configurations, Hyperband with every signal
+    of `signals` (name -> [n, evals] values aligned with the zoo's evaluations; ``last seen
+    value`` is the plain one), Optuna's MedianPruner on the validation curve over 2k trials
+    (it stops most of them early), and every stopping rule of `rules` (name -> (stop epochs,
+    estimates)). One row per (search, ordering): selected network, regret, epochs."""
     plain = ZooObjective(zoo)
     R, n = plain.max_epochs, len(zoo)
     rows = []
