@@ -172,8 +172,7 @@ def compare_methods(
 
 
 def _tensors(codes, net: model.Peephole) -> list[torch.Tensor]:
-    dev = next(net.parameters()).device
-    return [torch.as_tensor(c, dtype=torch.long, device=dev) for c in codes]
+    return model.as_tensors(codes, next(net.parameters()).device)
 
 
 @torch.no_grad()

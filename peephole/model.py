@@ -75,7 +75,8 @@ class Peephole(nn.Module):
         return self.mlp(features).squeeze(-1)
 
 
-def _as_tensors(codes: list[np.ndarray], device) -> list[torch.Tensor]:
+def as_tensors(codes: list[np.ndarray], device) -> list[torch.Tensor]:
+    """ULC code arrays as long tensors on `device`; ValueError on an empty architecture."""
     if not codes or any(len(c) == 0 for c in codes):
         raise ValueError("every architecture needs at least one encoded layer")
     return [torch.as_tensor(c, dtype=torch.long, device=device) for c in codes]
@@ -92,7 +93,7 @@ def fit(codes: list[np.ndarray], epoch: int, accuracy, config: PeepholeConfig = 
     y = torch.as_tensor(np.asarray(accuracy, dtype=np.float32), device=dev)
     if len(y) != len(codes) or len(y) < 2 or not torch.isfinite(y).all():
         raise ValueError("need one finite accuracy per architecture, at least 2 architectures")
-    sequences = _as_tensors(codes, dev)
+    sequences = as_tensors(codes, dev)
     torch.manual_seed(config.seed)
     model = Peephole(config).to(dev).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
@@ -121,7 +122,7 @@ def predict(model: Peephole, codes: list[np.ndarray], epoch: int, batch_size: in
     BF16 (benchmarks/peephole_inference.py), at a cost: predictions of the book-scale model
     moved by up to 0.035 (accuracy units) from float32. Off by default."""
     dev = next(model.parameters()).device
-    sequences = _as_tensors(codes, dev)
+    sequences = as_tensors(codes, dev)
     out = []
     with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
         for start in range(0, len(sequences), batch_size):
