@@ -123,14 +123,15 @@ def r2_vs_fraction(z: zoo.Zoo, s: Scale, fractions=(0.1, 0.25, 0.5, 0.75)) -> pd
     return table
 
 
-def stopping_predictions(z: zoo.Zoo, s: Scale, ordering: int, regressor: str):
+def stopping_predictions(z: zoo.Zoo, train_size: int, n_search: int, ordering: int,
+                         regressor: str):  # fmt: skip
     """For one ordering: SRMs trained on the first `train_size` curves predict (ŷ, σ) of
     every later network at every τ. Returns (order, means [m, T−1], sigmas [m, T−1])."""
     order = np.random.default_rng(ordering).permutation(len(z))
     curves, target, T = z.curve("val_acc"), z.target("final_val_acc"), len(z.eval_epochs)
-    train, rest = order[: s.train_size], order[s.train_size :]
+    train, rest = order[:train_size], order[train_size:]
     tr, te = z.table.iloc[train].reset_index(drop=True), z.table.iloc[rest].reset_index(drop=True)
-    srm = SRM(regressor, s.n_search, seed=ordering).fit(curves[train], tr, target[train],
+    srm = SRM(regressor, n_search, seed=ordering).fit(curves[train], tr, target[train],
                                                         range(1, T))  # fmt: skip
     pairs = [srm.predict(curves[rest][:, :tau], te, tau) for tau in range(1, T)]
     return order, np.stack([p[0] for p in pairs], 1), np.stack([p[1] for p in pairs], 1)
@@ -146,7 +147,8 @@ def simulate_early_stopping(z, s: Scale, thresholds=(0.8, 0.9, 0.95, 0.99), regr
     target, T = z.target("final_val_acc"), len(z.eval_epochs)
     rows = []
     for ordering in range(s.orderings):
-        order, means, sigmas = stopping_predictions(z, s, ordering, regressor)
+        order, means, sigmas = stopping_predictions(z, s.train_size, s.n_search, ordering,
+                                                    regressor)  # fmt: skip
         for threshold in thresholds:
             finals = list(target[order[: s.train_size]])
             epochs, stopped = s.train_size * T, set()
@@ -172,8 +174,7 @@ def rule_search(z: zoo.Zoo, train_size: int, n_search: int, ordering: int,
     random order, the first `train_size` networks train fully and train the SRMs; each later
     one stops at the first τ with Φ(y_best − δ; ŷ, σ) ≥ Δ; the best fully trained network
     is selected. Returns its index, its regret against the zoo's best and the epochs spent."""
-    s = Scale(len(z), float(z.spec.epochs), 1.0, 0, train_size, 1, n_search, 1)
-    order, means, sigmas = stopping_predictions(z, s, ordering, regressor)
+    order, means, sigmas = stopping_predictions(z, train_size, n_search, ordering, regressor)
     target, epochs = z.target("final_val_acc"), z.eval_epochs
     finals = {int(i): target[i] for i in order[:train_size]}
     spent = train_size * float(epochs[-1])
