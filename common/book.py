@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("peephole", "peng4nn", "srm_earlystop", "feature_histories", "weights_to_acc")
-SOURCES = ("_config.yml", "intro.md", "api.md", "references.bib", "favicon.svg")
+SOURCES = ("_config.yml", "intro.md", "api.md", "references.bib", "favicon.svg", "favicon.ico")
 
 
 @dataclass
