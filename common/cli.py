@@ -47,7 +47,7 @@ def _zoo_build(args) -> int:
 
 
 def _zoo_info(args) -> int:
-    from common import zoo
+    from common import health, zoo
 
     z = zoo.load(args.path)
     print(f"zoo {args.path}")
@@ -58,7 +58,22 @@ def _zoo_info(args) -> int:
     if ok.any():
         cols = ["n_params", "depth", "final_val_acc", "max_val_acc", "test_acc", "wall_time"]
         print(z.table.loc[ok, cols].describe().T[["mean", "min", "max"]].to_string())
+    if len(z):
+        _print_health(health.health(z, root=args.root))
+    twin = health.replicate_path(args.path)
+    if args.ceiling:
+        _print_health(health.noise_ceiling(args.path, args.ceiling, root=args.root))
+    elif twin.exists():
+        n = len(zoo.load(twin))
+        _print_health(health.noise_ceiling(args.path, n, root=args.root, progress=False))
+    else:
+        print("noise ceiling: not measured (add --ceiling 40 to train 40 networks again)")
     return 0
+
+
+def _print_health(report: dict) -> None:
+    for key, value in report.items():
+        print(f"{key:>15}  {value:.3f}" if isinstance(value, float) else f"{key:>15}  {value}")
 
 
 def _book(args) -> int:
@@ -112,6 +127,10 @@ def parser() -> argparse.ArgumentParser:
 
     i = zoo_sub.add_parser("info", help="summarise a zoo")
     i.add_argument("path")
+    i.add_argument("--ceiling", type=int, default=0, metavar="N",
+                   help="train the first N networks again from other seeds (kept beside the "
+                        "zoo) and report the noise ceiling")  # fmt: skip
+    i.add_argument("--root", default=None, help="data root (default NNPERF_DATA)")
     i.set_defaults(func=_zoo_info)
     return top
 

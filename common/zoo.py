@@ -111,14 +111,30 @@ class ZooSpec:
     keep_weights: bool = False  # store final weights (Unterthiner)
     val_size: float = 0.2  # validation fraction carved from train
     scaling: str = "standard"  # input scaling, see `common.data.load`
+    # minibatch size imposed on every network (None: the family's own). Small datasets use
+    # it to give a book-scale run the optimiser steps of the paper's regime (common.health).
+    batch_size: int | None = None
+    # 0: the zoo itself; r > 0: the same networks (architectures, hyperparameters, data
+    # split) trained again from other seeds, for the noise ceiling (common.health)
+    replicate: int = 0
 
     def __post_init__(self):
         object.__setattr__(self, "probes", tuple(self.probes))
         if self.n_networks < 0:
             raise ValueError(f"n_networks={self.n_networks} must be >= 0")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError(f"batch_size={self.batch_size} must be >= 1 (or None)")
+        if self.replicate < 0:
+            raise ValueError(f"replicate={self.replicate} must be >= 0")
 
     def to_dict(self) -> dict:
-        return asdict(self) | {"probes": list(self.probes)}
+        """The spec as JSON-ready data; fields at their defaults since they were added
+        (`batch_size`, `replicate`) are left out, so older zoos keep their keys."""
+        d = asdict(self) | {"probes": list(self.probes)}
+        for name, default in (("batch_size", None), ("replicate", 0)):
+            if d[name] == default:
+                del d[name]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> ZooSpec:
@@ -130,8 +146,13 @@ class ZooSpec:
 
 
 def network_seeds(spec: ZooSpec, index: int) -> tuple[np.random.Generator, int]:
-    """The sampling generator and the torch seed of network `index` (from zoo seed, index)."""
+    """The sampling generator and the torch seed of network `index` (from zoo seed, index).
+
+    A replicate (``spec.replicate`` r > 0) samples the same network and trains it from the
+    seed of (zoo seed, index, r) instead."""
     sampling, training = np.random.SeedSequence([spec.seed, index]).spawn(2)
+    if spec.replicate:
+        training = np.random.SeedSequence([spec.seed, index, spec.replicate])
     return np.random.default_rng(sampling), int(training.generate_state(1)[0])
 
 
@@ -150,7 +171,7 @@ def _decode(blob: bytes) -> np.ndarray:
 
 def sample_network(spec: ZooSpec, index: int, input_shape, num_classes):
     """(arch, recipe, extra) of network `index`, with the spec's epochs imposed (step-schedule
-    milestones scaled in proportion)."""
+    milestones scaled in proportion) and its batch size, if it sets one."""
     rng, _ = network_seeds(spec, index)
     sampled = get_family(spec.family)(
         rng, input_shape=tuple(input_shape), num_classes=num_classes, **spec.family_options
@@ -158,7 +179,10 @@ def sample_network(spec: ZooSpec, index: int, input_shape, num_classes):
     arch, recipe, extra = (*sampled, {}) if len(sampled) == 2 else sampled
     # step milestones keep their place in training when the spec imposes its epochs
     milestones = tuple(m * spec.epochs / recipe.epochs for m in recipe.milestones)
-    return arch, replace(recipe, epochs=spec.epochs, milestones=milestones), dict(extra)
+    recipe = replace(recipe, epochs=spec.epochs, milestones=milestones)
+    if spec.batch_size is not None:
+        recipe = replace(recipe, batch_size=spec.batch_size)
+    return arch, recipe, dict(extra)
 
 
 @functools.lru_cache(maxsize=2)

@@ -187,4 +187,8 @@ def test_cli_info(tiny_zoo_path, capsys):
     assert main(["zoo", "info", str(tiny_zoo_path)]) == 0
     out = capsys.readouterr().out
     assert f"networks: {TINY_SPEC.n_networks} of {TINY_SPEC.n_networks}" in out
+    # digits: 1150 training images at batch 64 are 18 steps an epoch, 2 epochs
+    for line in ("at_chance", "median_to_best", "steps_median  36"):
+        assert line in out
+    assert "ceiling_tau" in out or "noise ceiling: not measured" in out
     assert main(["zoo", "info", "/nonexistent.sqlite"]) == 2

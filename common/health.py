@@ -1,0 +1,140 @@
+"""A zoo's health report and noise ceiling: does the zoo measure the papers' question?
+
+A zoo whose networks never leave chance measures which networks start learning within a
+few hundred steps, not how well they end up. `health` summarises a zoo: the final
+validation accuracies (quantiles, the share within two points of chance, the share
+diverged), the distance from the median to the best network, and the optimiser steps each
+network took. `noise_ceiling` trains some of the zoo's networks a second time from other
+seeds (the same architectures, hyperparameters and data split: a *replicate*,
+``ZooSpec.replicate``) and measures Kendall's τ and R² between the two trainings' final
+validation accuracies. No predictor can rank the networks better than their own re-training
+does, so every chapter shows its τ beside this ceiling.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from common import metrics, zoo
+
+CHANCE_MARGIN = 0.02  # "at chance": final validation accuracy within 2 points of chance
+CEILING_NETWORKS = 40  # networks re-trained for the noise ceiling
+
+
+def chance_level(val_y) -> float:
+    """Accuracy of always answering the validation split's most frequent class."""
+    counts = np.bincount(np.asarray(val_y, dtype=np.int64))
+    return float(counts.max() / counts.sum())
+
+
+def optimiser_steps(table, n_train: int) -> np.ndarray:
+    """Optimiser steps each network of a zoo table takes (as `common.train.Run` counts
+    them: ceil(training images / batch) steps per epoch, times the epochs, rounded)."""
+    images = np.maximum(1, np.round(table["train_fraction"].to_numpy(float) * n_train))
+    per_epoch = np.ceil(images / table["batch_size"].to_numpy(float))
+    return np.round(table["epochs"].to_numpy(float) * per_epoch).astype(int)
+
+
+def health(z: zoo.Zoo, splits=None, root=None) -> dict:
+    """The health report of zoo `z`.
+
+    Args:
+        z: a fully visible zoo.
+        splits: its data (`common.data.Splits`), for the chance level and the training-set
+            size; default: loaded as the zoo's builder loaded it.
+        root: data root used when `splits` is not given.
+
+    Returns:
+        A dict: ``networks``, ``diverged`` (share), ``chance``, ``at_chance`` (share of all
+        networks that finished within `CHANCE_MARGIN` of chance), ``q10`` ... ``q90`` and
+        ``best`` of the final validation accuracy of finished networks,
+        ``median_to_best`` (best minus median), and ``steps_min`` / ``steps_median`` /
+        ``steps_max`` (optimiser steps per network).
+    """
+    if z.budget is not None and z.budget < z.spec.epochs:
+        raise ValueError(f"health needs the whole zoo, not one truncated at {z.budget} epochs")
+    if len(z) == 0:
+        raise ValueError("the zoo holds no networks yet; build it first")
+    if splits is None:
+        spec = z.spec
+        splits = zoo._load_splits(spec.dataset, root, spec.val_size, spec.seed, spec.scaling)
+    chance = chance_level(splits.val_y)
+    acc = z.target("final_val_acc")
+    ok = np.isfinite(acc)
+    steps = optimiser_steps(z.table, len(splits.train_y))
+    report = {
+        "networks": len(z),
+        "diverged": float(np.mean(~ok)),
+        "chance": chance,
+        "at_chance": float(np.mean(ok & (acc <= chance + CHANCE_MARGIN))),
+    }
+    finished = acc[ok]
+    for q in (10, 25, 50, 75, 90):
+        report[f"q{q}"] = float(np.quantile(finished, q / 100)) if ok.any() else math.nan
+    report["best"] = float(finished.max()) if ok.any() else math.nan
+    report["median_to_best"] = report["best"] - report["q50"]
+    report |= {
+        "steps_min": int(steps.min()),
+        "steps_median": int(np.median(steps)),
+        "steps_max": int(steps.max()),
+    }
+    return report
+
+
+def ceiling(first, second) -> dict:
+    """Kendall's τ and R² between two trainings' final accuracies of the same networks
+    (R² of the second as a prediction of the first), over the networks finished in both."""
+    a, b = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"the two trainings cover different networks: {a.shape} vs {b.shape}")
+    both = np.isfinite(a) & np.isfinite(b)
+    if both.sum() < 3:
+        raise ValueError(f"need at least 3 networks finished in both trainings, got {both.sum()}")
+    return {
+        "ceiling_tau": metrics.kendall_tau(a[both], b[both]),
+        "ceiling_r2": metrics.r2(a[both], b[both]),
+        "ceiling_networks": int(both.sum()),
+    }
+
+
+def replicate_path(path: str | os.PathLike, replicate: int = 1) -> Path:
+    """Where the replicate `replicate` of the zoo at `path` is kept (beside it)."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.replicate{replicate}{path.suffix}")
+
+
+def noise_ceiling(
+    path: str | os.PathLike,
+    n: int = CEILING_NETWORKS,
+    *,
+    replicate: int = 1,
+    executor=None,
+    device: str = "auto",
+    root=None,
+    progress: bool = True,
+) -> dict:
+    """The noise ceiling of the zoo at `path`: its first `n` networks trained again from
+    other seeds (built, or resumed, beside the zoo), compared with the zoo's own training.
+
+    Returns the dict of `ceiling`. Raises ValueError if the zoo holds fewer than `n`
+    networks (build it first)."""
+    z = zoo.load(path)
+    if n < 3:
+        raise ValueError(f"n={n}: the ceiling needs at least 3 networks")
+    if len(z) < n or z.table["idx"].iloc[n - 1] != n - 1:
+        raise ValueError(f"the zoo at {path} lacks some of its first {n} networks; build it first")
+    spec = replace(z.spec, n_networks=n, replicate=replicate)
+    twin = replicate_path(path, replicate)
+    zoo.build(spec, twin, executor, progress=progress, root=root, device=device)
+    again = zoo.load(twin)
+    return ceiling(z.target("final_val_acc")[:n], again.target("final_val_acc"))
+
+
+def report(path: str | os.PathLike, n: int = CEILING_NETWORKS, **kwargs) -> dict:
+    """`health` of the zoo at `path` plus its `noise_ceiling` (trained if missing)."""
+    return health(zoo.load(path), root=kwargs.get("root")) | noise_ceiling(path, n, **kwargs)

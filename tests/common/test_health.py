@@ -1,0 +1,85 @@
+"""The health report and the noise ceiling against hand-set zoos and hand-computed values."""
+
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from common import health, zoo
+from tests.conftest import TINY_SPEC
+
+
+def hand_zoo(accuracies, batch_size=16, epochs=10.0, train_fraction=1.0) -> zoo.Zoo:
+    n = len(accuracies)
+    table = pd.DataFrame({
+        "idx": range(n), "status": ["ok" if np.isfinite(a) else "diverged" for a in accuracies],
+        "final_val_acc": accuracies, "batch_size": batch_size, "epochs": epochs,
+        "train_fraction": train_fraction,
+    })  # fmt: skip
+    spec = zoo.ZooSpec("demo", n_networks=n, epochs=epochs)
+    return zoo.Zoo(spec, table, np.arange(1.0, epochs + 1), [{} for _ in range(n)])
+
+
+def test_health_of_a_zoo_set_by_hand():
+    # validation labels: 3 of class 0, 2 of class 1, 5 of class 2 -> chance 0.5
+    splits = SimpleNamespace(val_y=np.array([0, 0, 0, 1, 1, 2, 2, 2, 2, 2]), train_y=np.zeros(100))
+    acc = [0.5, 0.52, 0.53, 0.6, 0.7, 0.8, 0.9, np.nan, 0.51, 1.0]
+    report = health.health(hand_zoo(acc), splits=splits)
+    assert report["networks"] == 10 and report["diverged"] == 0.1
+    assert report["chance"] == 0.5
+    assert report["at_chance"] == pytest.approx(0.3)  # 0.5, 0.52, 0.51 (0.53 is 3 points up)
+    finished = np.array([0.5, 0.52, 0.53, 0.6, 0.7, 0.8, 0.9, 0.51, 1.0])
+    assert report["q50"] == pytest.approx(0.6) and report["best"] == 1.0
+    assert report["q10"] == pytest.approx(np.quantile(finished, 0.1))
+    assert report["median_to_best"] == pytest.approx(0.4)
+    # 100 images at batch 16: ceil(100 / 16) = 7 steps per epoch, 10 epochs
+    assert report["steps_min"] == report["steps_median"] == report["steps_max"] == 70
+
+
+def test_optimiser_steps_follow_fraction_batch_and_epochs():
+    table = pd.DataFrame({"train_fraction": [1.0, 0.25, 0.1], "batch_size": [64, 16, 32],
+                          "epochs": [8.0, 20.0, 2.5]})  # fmt: skip
+    # 1150 images: ceil(1150/64) = 18 (x8 = 144); 288 images / 16 = 18 (x20 = 360);
+    # 115 images / 32 -> 4 steps (x2.5 = 10)
+    assert health.optimiser_steps(table, 1150).tolist() == [144, 360, 10]
+
+
+def test_health_refuses_a_truncated_or_empty_zoo():
+    splits = SimpleNamespace(val_y=np.array([0, 1]), train_y=np.zeros(10))
+    z = hand_zoo([0.5, 0.7, 0.9])
+    with pytest.raises(ValueError, match="truncated"):
+        health.health(z.truncate(2.0), splits=splits)
+    with pytest.raises(ValueError, match="no networks"):
+        health.health(hand_zoo([]), splits=splits)
+
+
+def test_ceiling_against_hand_computed_tau_and_r2():
+    first, second = [0.1, 0.2, 0.3, 0.4, np.nan], [0.1, 0.3, 0.2, 0.4, 0.9]
+    c = health.ceiling(first, second)
+    # pairs: 5 concordant, 1 discordant (0.2/0.3 swapped): tau = (5 - 1) / 6
+    assert c["ceiling_tau"] == pytest.approx(2 / 3) and c["ceiling_networks"] == 4
+    # residuals 0, -0.1, 0.1, 0 -> SS_res 0.02; SS_tot around 0.25 is 0.05
+    assert c["ceiling_r2"] == pytest.approx(1 - 0.02 / 0.05)
+    with pytest.raises(ValueError, match="different networks"):
+        health.ceiling([0.1, 0.2, 0.3], [0.1, 0.2])
+    with pytest.raises(ValueError, match="at least 3"):
+        health.ceiling([0.1, 0.2, np.nan], [0.1, 0.2, 0.3])
+
+
+def test_replicate_retrains_the_same_networks_from_other_seeds(tiny_zoo_path, tiny_zoo):
+    n = 6
+    with ThreadPoolExecutor(1) as executor:
+        c = health.noise_ceiling(tiny_zoo_path, n, executor=executor, progress=False)
+    twin = zoo.load(health.replicate_path(tiny_zoo_path))
+    assert twin.spec.replicate == 1 and len(twin) == n
+    first = tiny_zoo.table.iloc[:n]
+    assert twin.table["arch"].tolist() == first["arch"].tolist()  # same architectures
+    assert np.allclose(twin.table["lr"], first["lr"])  # same hyperparameters
+    assert not np.any(twin.table["seed"].to_numpy() == first["seed"].to_numpy())
+    assert c == health.ceiling(tiny_zoo.target()[:n], twin.target())
+    # the replicate's spec leaves the zoo's own key untouched (replicate 0 is not stored)
+    assert "replicate" not in TINY_SPEC.to_dict() and "replicate" in twin.spec.to_dict()
+    with pytest.raises(ValueError, match="first 99 networks"):
+        health.noise_ceiling(tiny_zoo_path, 99)
