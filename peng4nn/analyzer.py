@@ -12,6 +12,12 @@ converged to a stable estimate A_P:
 - condition 3 (LOSS on and A_P a never-learn prediction, i.e. no better than always guessing
   the majority class): the minimum validation loss has not improved during the last L epochs.
 
+A never-learn prediction is read on the fitted function, not on a_P alone: with b ≥ 1 a flat
+curve at level y is fitted by b = 1 and a = y + 1 (or, with a huge b, by a = y), so a network
+stuck at the majority share m predicts between m and m + 1. `is_never_learn` therefore asks
+a_P ≤ m + 1 + `never_learn_margin` (2 points, for validation noise), the paper's "not
+performing better than guessing" (Sec. III-C-1); comparing a_P with m itself never fires.
+
 Accuracies are percentages, as in the paper.
 """
 
@@ -32,13 +38,23 @@ class AnalyzerSettings:
     threshold: float = 0.5  # t: percentage points around the mean of the N predictions
     loss_check: bool = False  # LOSS: on for unbalanced datasets (SVHN in the paper)
     loss_epochs: float = 5.0  # L: epochs without a new minimum validation loss
-    never_learn: float = 10.0  # a_P (%) at or below this is never-learn: 100 × majority share
+    never_learn: float = 10.0  # 100 × majority share (%): the accuracy of guessing
+    never_learn_margin: float = 2.0  # points above a flat fit at that level still never-learn
 
     def __post_init__(self):
         if self.n_recent < 1 or self.epochs_per_iteration <= 0 or self.max_epochs <= 0:
             raise ValueError("n_recent >= 1, epochs_per_iteration > 0 and max_epochs > 0 needed")
-        if self.threshold < 0 or self.loss_epochs <= 0:
-            raise ValueError("threshold must be >= 0 and loss_epochs > 0")
+        if self.threshold < 0 or self.loss_epochs <= 0 or self.never_learn_margin < 0:
+            raise ValueError("threshold and never_learn_margin must be >= 0, loss_epochs > 0")
+
+
+FLAT_OFFSET = 1.0  # a − b^(c − x) with b = 1: a flat curve at y is fitted with a = y + 1
+
+
+def is_never_learn(a_p: float, settings: AnalyzerSettings) -> bool:
+    """Whether prediction `a_p` (%) says the network does no better than guessing the
+    majority class: at most the flat-curve fit at that level plus the noise margin."""
+    return a_p <= settings.never_learn + FLAT_OFFSET + settings.never_learn_margin
 
 
 TABLE_II = AnalyzerSettings()  # the paper's settings (LOSS off: balanced datasets)
@@ -90,7 +106,7 @@ def analyze(
         return keep_going
     if np.any(np.abs(recent - recent.mean()) > s.threshold):  # condition 2
         return keep_going
-    if s.loss_check and a_p <= s.never_learn:  # condition 3
+    if s.loss_check and is_never_learn(a_p, s):  # condition 3
         if not loss_stalled(epochs, val_loss, s.loss_epochs):
             return keep_going
     return Decision(True, True, float(a_p), e)

@@ -111,3 +111,33 @@ def test_menndl_stops_after_ten_epochs_without_a_new_minimum():
     assert menndl_stop_epoch(epochs, flat) == 11.0
     diverged = np.r_[2.0, 1.9, np.nan, np.nan]
     assert menndl_stop_epoch(epochs[:4], diverged) == 1.5
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.5])
+def test_a_flat_curve_at_the_majority_share_is_never_learn(noise):
+    """Issue 14, item 7: a network stuck at chance must be recognised as never-learn. With
+    b >= 1 the fit of a flat curve at y is a = y + 1 (b = 1), so comparing a_P with the
+    majority share itself could never fire."""
+    from peng4nn.analyzer import FLAT_OFFSET, is_never_learn
+
+    rng = np.random.default_rng(0)
+    epochs = np.arange(1, 41) * 0.5
+    majority = 11.2  # an unbalanced validation split's majority share, in percent
+    acc = np.clip(majority + rng.normal(0, noise, 40), 0, 100)
+    settings = AnalyzerSettings(loss_check=True, never_learn=majority)
+    assert not is_never_learn(majority + FLAT_OFFSET + 2.5, settings)  # beyond the margin
+    # condition 3 now applies: while the loss keeps improving the engine keeps training ...
+    improving = np.linspace(2.4, 2.0, 40)
+    engine = replay(epochs, acc, improving, settings)
+    assert engine.decision.epoch == 20.0
+    fitted = np.array(engine.predictions)
+    fitted = fitted[np.isfinite(fitted)]
+    assert len(fitted) >= 20  # most iterations fit
+    assert np.all(fitted <= majority + FLAT_OFFSET + 3 * noise + 0.01)
+    assert np.all([is_never_learn(a, settings) for a in fitted])
+    # ... and once the minimum loss is L = 5 epochs old it stops, converged, at chance
+    stalled = np.r_[2.4, 2.3, 2.2, np.full(37, 2.25)]  # minimum at epoch 1.5
+    decision = replay(epochs, acc, stalled, settings).decision
+    assert decision.converged and decision.stop
+    assert 6.5 <= decision.epoch <= 8.0
+    assert is_never_learn(decision.estimate, settings)
