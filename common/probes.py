@@ -3,7 +3,10 @@
 A probe is a callable ``probe(model, features, labels) -> array`` called at each evaluation
 with the network and the penultimate features of the validation images (and their labels).
 It may also define ``on_train_batch(features, labels)``, called with the penultimate features
-of every training minibatch as they come out of the training pass (Cao et al., Algorithm 1).
+of every training minibatch as they come out of the training pass (Cao et al., Algorithm 1),
+and ``configure(eval_every=...)``, called once before training with the epochs between
+evaluations (a probe that keeps the last K *epochs* needs it: with evaluations every half
+epoch, K epochs are 2K evaluations).
 Probes are registered by name with a factory, so that a zoo spec lists names and every
 network gets fresh probe instances; packages add their own (e.g. ``fh``) with
 `register_probe` or an entry point in the ``nnperf.probes`` group (found by worker processes

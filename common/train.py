@@ -221,6 +221,9 @@ class Run:
         self.device = resolve_device(device)
         self.data = splits.to(self.device)
         self.probes = dict(probes or {})
+        for probe in self.probes.values():  # probes that count in epochs learn the cadence
+            if hasattr(probe, "configure"):
+                probe.configure(eval_every=eval_every)
         self.start = time.perf_counter()
         torch.manual_seed(seed)
         self.model = build(arch)

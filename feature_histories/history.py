@@ -6,7 +6,8 @@ The penultimate features of the training images come out of the training pass it
 features, the validation features and the classifier's weights are saved as one `Snapshot`.
 A bounded buffer keeps the last K snapshots (float16 features by default: half the memory,
 and the proxy computes in float32). With evaluations every half epoch a snapshot holds the
-features of that half epoch.
+features of that half epoch, so K epochs are 2K snapshots (`snapshots_for`; the ``fh`` probe
+counts K in epochs, as the paper does).
 """
 
 from __future__ import annotations
@@ -28,6 +29,14 @@ class Snapshot:
     val_y: torch.Tensor
     weight: torch.Tensor  # [classes, D]
     bias: torch.Tensor  # [classes]
+
+
+def snapshots_for(k_epochs: float, eval_every: float) -> int:
+    """Snapshots that cover the last `k_epochs` epochs when one is taken every `eval_every`
+    epochs (at least one)."""
+    if k_epochs <= 0 or eval_every <= 0:
+        raise ValueError(f"K = {k_epochs} epochs and eval_every = {eval_every} must be > 0")
+    return max(1, round(k_epochs / eval_every))
 
 
 class History:

@@ -15,7 +15,7 @@ import numpy as np
 from common.compare import Predictor, Requirements
 from common.probes import register_probe
 from common.zoo import Zoo
-from feature_histories.history import History
+from feature_histories.history import History, snapshots_for
 from feature_histories.proxy import A_1, KINDS, ProxySettings, predictions
 
 
@@ -23,20 +23,29 @@ class FeatureHistoryProbe:
     """Probe ``fh``: captures the history through ``on_train_batch`` and the evaluations.
 
     Args:
-        k: epochs kept (Appendix A.1: 10).
+        k: epochs kept (Appendix A.1: 10). The trainer tells the probe its evaluation
+            cadence (`configure`); with evaluations every half epoch the buffer holds 2K
+            snapshots, so the ensemble always spans K epochs of training, as in the paper.
         settings: the proxy's optimisation.
         keep_predictions: also keep, per evaluation, which validation images each classifier
             gets right (Figs. 3 and 4), in ``per_image``.
     """
 
-    def __init__(self, k: int = 10, settings: ProxySettings = A_1, keep_predictions=False):
-        self.history, self.settings = History(k), settings
+    def __init__(self, k: float = 10, settings: ProxySettings = A_1, keep_predictions=False):
+        self.k = k
+        self.history, self.settings = History(snapshots_for(k, 1.0)), settings
         self.per_image: list[dict[str, np.ndarray]] | None = [] if keep_predictions else None
         self.times: list[float] = []  # seconds per evaluation: closing the epoch, the proxy
 
     @property
     def seconds(self) -> float:
         return sum(self.times)
+
+    def configure(self, eval_every: float) -> None:
+        """Size the buffer to K epochs at this evaluation cadence (before training)."""
+        if len(self.history):
+            raise ValueError("configure the probe before its first evaluation")
+        self.history = History(snapshots_for(self.k, eval_every), self.history.dtype)
 
     def on_train_batch(self, features, labels) -> None:
         self.history.on_train_batch(features, labels)

@@ -68,6 +68,26 @@ def test_original_is_the_models_own_accuracy(digits):
     assert len(probe.history) == 2 and probe.seconds > 0
 
 
+def test_k_counts_epochs_whatever_the_evaluation_cadence(digits):
+    """Issue 14, item 7: evaluated every half epoch, K = 2 epochs are 4 snapshots (the
+    comparison chapter validates every 0.5 epoch; K evaluations would be K / 2 epochs)."""
+    from feature_histories.history import snapshots_for
+
+    assert snapshots_for(10, 1.0) == 10 and snapshots_for(10, 0.5) == 20
+    assert snapshots_for(0.25, 0.5) == 1  # at least one snapshot
+    with pytest.raises(ValueError, match="must be > 0"):
+        snapshots_for(0, 1.0)
+    arch = families.resnet(digits.input_shape, 10, width=4)
+    probe = FeatureHistoryProbe(k=2)
+    train.train(arch, nb201.recipe(3.0), digits, eval_every=0.5, probes={"fh": probe},
+                device="cpu")  # fmt: skip
+    assert probe.history.k == 4 and len(probe.history) == 4
+    seen = sum(len(s.train_y) for s in probe.history.snapshots)
+    assert seen == 2 * len(digits.train_y)  # the buffer holds exactly two epochs of images
+    with pytest.raises(ValueError, match="before its first evaluation"):
+        probe.configure(eval_every=1.0)
+
+
 def test_nb201_parameter_counts_by_hand():
     ops = ("nor_conv_3x3", "nor_conv_1x1", "none", "skip_connect", "avg_pool_3x3", "nor_conv_3x3")
     # two 3×3 ReLU-conv-BN (4·4·9 + 8 each) and one 1×1 (4·4 + 8)
