@@ -10,8 +10,9 @@ zoo table's hyperparameter columns.
 - ``l1`` and ``l2`` (W_L^ℓ1, W_L^ℓ2): the norm of every kernel and bias (8 each);
 - ``WL4`` (W̃_L⁴, 14) and ``WL14`` (W̃_L^{1,4}, 28): the statistics of the dense layer, and of
   the first convolution and the dense layer;
-- ``hp`` (λ): the 7 sampled hyperparameters (log learning rate, log L2, dropout, log
-  initialiser variance, training fraction, and one-hot optimiser, initialiser, activation);
+- ``hp`` (λ): the 8 sampled hyperparameters of Appendix A.2 as 15 numbers (log learning
+  rate, log L2, dropout, log initialiser variance, training fraction, and one-hot optimiser
+  (3), initialiser (5) and activation (2));
   ``lr`` the learning rate alone; ``hp+W``: (λ, W).
 """
 
