@@ -124,17 +124,27 @@ def noise_ceiling(
     Returns the dict of `ceiling`. Raises ValueError if the zoo holds fewer than `n`
     networks (build it first)."""
     z = zoo.load(path)
-    if n < 3:
-        raise ValueError(f"n={n}: the ceiling needs at least 3 networks")
+    spec = replicate_spec(z.spec, n, replicate)
     if len(z) < n or z.table["idx"].iloc[n - 1] != n - 1:
         raise ValueError(f"the zoo at {path} lacks some of its first {n} networks; build it first")
-    spec = replace(z.spec, n_networks=n, replicate=replicate)
     twin = replicate_path(path, replicate)
     zoo.build(spec, twin, executor, progress=progress, root=root, device=device)
     again = zoo.load(twin)
     return ceiling(z.target("final_val_acc")[:n], again.target("final_val_acc"))
 
 
-def report(path: str | os.PathLike, n: int = CEILING_NETWORKS, **kwargs) -> dict:
-    """`health` of the zoo at `path` plus its `noise_ceiling` (trained if missing)."""
-    return health(zoo.load(path), root=kwargs.get("root")) | noise_ceiling(path, n, **kwargs)
+def replicate_spec(spec: zoo.ZooSpec, n: int = CEILING_NETWORKS, replicate: int = 1):
+    """The spec of the first `n` networks of `spec` trained again from other seeds."""
+    if n < 3:
+        raise ValueError(f"n={n}: the ceiling needs at least 3 networks")
+    if spec.replicate:
+        raise ValueError("a replicate zoo has no replicate of its own; pass the zoo's spec")
+    return replace(spec, n_networks=min(n, spec.n_networks), replicate=replicate)
+
+
+def report(z: zoo.Zoo, cache=None, n: int = CEILING_NETWORKS, device: str = "auto") -> dict:
+    """`health` of zoo `z` plus its noise ceiling, the replicate built through
+    `common.zoo.build_cached` (shipped, cached, or trained now): the notebooks' entry."""
+    twin = zoo.build_cached(replicate_spec(z.spec, n), cache, device)
+    m = len(twin)
+    return health(z) | ceiling(z.target("final_val_acc")[:m], twin.target("final_val_acc"))

@@ -23,6 +23,7 @@ import json
 import logging
 import math
 import os
+import shutil
 import sqlite3
 import traceback
 from collections.abc import Callable, Iterable
@@ -405,9 +406,30 @@ def cache_path(spec: ZooSpec, cache: str | os.PathLike | None = None) -> Path:
     return folder / f"{spec.family}-{spec.dataset}-{spec.key()}.sqlite"
 
 
+# zoos too big to build cold, built once with `nnperf zoo build` and shipped in the
+# repository (DESIGN.md, "zoos/"); found by their spec's file name
+SHIPPED = Path(__file__).resolve().parents[1] / "zoos"
+
+
+def shipped_path(spec: ZooSpec, folder: str | os.PathLike | None = None) -> Path | None:
+    """The zoo of exactly `spec` shipped in `folder` (default `SHIPPED`), if there is one."""
+    path = Path(folder or SHIPPED) / cache_path(spec, ".").name
+    return path if path.exists() else None
+
+
 def build_cached(spec: ZooSpec, cache=None, device: str = "auto", executor=None) -> Zoo:
-    """Build (or resume, or just load) the zoo of `spec` in the cache; the notebooks' entry."""
+    """The zoo of `spec`: the shipped one when the repository has it complete, else built
+    (or resumed, or just loaded) in the cache; the notebooks' entry. A shipped zoo that is
+    not complete yet is copied to the cache and finished there."""
     path = cache_path(spec, cache)
+    shipped = shipped_path(spec)
+    if shipped is not None and not path.exists():
+        z = load(shipped)
+        if len(z) >= spec.n_networks:
+            log.info("zoo %s: using the shipped %s", spec.family, shipped)
+            return z
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shipped, path)
     build(spec, path, executor, device=device)
     return load(path)
 

@@ -83,3 +83,46 @@ def test_replicate_retrains_the_same_networks_from_other_seeds(tiny_zoo_path, ti
     assert "replicate" not in TINY_SPEC.to_dict() and "replicate" in twin.spec.to_dict()
     with pytest.raises(ValueError, match="first 99 networks"):
         health.noise_ceiling(tiny_zoo_path, 99)
+
+
+def test_report_builds_the_replicate_through_the_cache(tiny_zoo, tmp_path, monkeypatch):
+    built = []
+    real = zoo.build
+
+    def build_in_thread(spec, path, executor=None, **kw):
+        built.append(spec)
+        with ThreadPoolExecutor(1) as ex:
+            return real(spec, path, ex, progress=False, **kw)
+
+    monkeypatch.setattr(zoo, "build", build_in_thread)
+    r = health.report(tiny_zoo, cache=tmp_path, n=5)
+    assert [s.replicate for s in built] == [1] and built[0].n_networks == 5
+    twin = zoo.load(zoo.cache_path(built[0], tmp_path))
+    assert r["ceiling_tau"] == health.ceiling(tiny_zoo.target()[:5], twin.target())["ceiling_tau"]
+    assert r["networks"] == len(tiny_zoo) and "at_chance" in r
+    with pytest.raises(ValueError, match="no replicate of its own"):
+        health.replicate_spec(built[0])
+
+
+def test_a_shipped_zoo_is_used_when_complete_and_finished_in_the_cache_when_not(
+    tiny_zoo_path, tmp_path, monkeypatch
+):
+    import shutil
+
+    shipped, cache = tmp_path / "zoos", tmp_path / "cache"
+    shipped.mkdir()
+    monkeypatch.setattr(zoo, "SHIPPED", shipped)
+    shutil.copyfile(tiny_zoo_path, shipped / zoo.cache_path(TINY_SPEC, ".").name)
+    monkeypatch.setattr(zoo, "build", lambda *a, **k: pytest.fail("a complete zoo was rebuilt"))
+    z = zoo.build_cached(TINY_SPEC, cache)
+    assert len(z) == TINY_SPEC.n_networks and not cache.exists()
+    # a spec asking for other networks has no shipped zoo: it is built in the cache
+    other = zoo.ZooSpec("demo", n_networks=2, seed=3, epochs=2.0, eval_every=0.5)
+    assert zoo.shipped_path(other) is None
+    # a shipped zoo with fewer networks than its spec is copied and finished in the cache
+    bigger = zoo.ZooSpec(**(TINY_SPEC.to_dict() | {"n_networks": TINY_SPEC.n_networks + 1}))
+    shutil.copyfile(tiny_zoo_path, shipped / zoo.cache_path(bigger, ".").name)
+    finished = []
+    monkeypatch.setattr(zoo, "build", lambda spec, path, *a, **k: finished.append(path))
+    zoo.build_cached(bigger, cache)
+    assert finished == [zoo.cache_path(bigger, cache)] and finished[0].exists()
