@@ -148,3 +148,12 @@ def report(z: zoo.Zoo, cache=None, n: int = CEILING_NETWORKS, device: str = "aut
     twin = zoo.build_cached(replicate_spec(z.spec, n), cache, device)
     m = len(twin)
     return health(z) | ceiling(z.target("final_val_acc")[:m], twin.target("final_val_acc"))
+
+
+def table(zoos: dict, cache=None, n: int = CEILING_NETWORKS, device: str = "auto"):
+    """One row per zoo (`report`), for a chapter's "the zoos" section: the figures that say
+    whether its networks learn, and the noise ceiling every τ of the chapter sits under."""
+    import pandas as pd
+
+    rows = {name: report(z, cache, n, device) for name, z in zoos.items()}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("zoo")

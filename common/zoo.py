@@ -515,6 +515,11 @@ class Zoo:
             raise ValueError(f"target {name!r} is hidden in a zoo truncated at {self.budget}")
         return self.table[name].to_numpy(dtype=float)
 
+    def finished(self, target: str = "final_val_acc") -> Zoo:
+        """The networks whose `target` is known: those that did not diverge (the filter
+        every study applies before it measures)."""
+        return self.subset(np.flatnonzero(np.isfinite(self.target(target))))
+
     def subset(self, rows) -> Zoo:
         """The networks selected by a boolean mask or positions (not `idx` values)."""
         positions = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)

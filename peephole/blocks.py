@@ -99,10 +99,13 @@ def skeleton(block, input_shape, num_classes: int, base_width: int = 16, copies:
     return archs.Architecture(input_shape, num_classes, layers)
 
 
-def recipe(epochs: float = 10.0, train_fraction: float = 1.0) -> Recipe:
+def recipe(epochs: float = 10.0, train_fraction: float = 1.0, lr: float = 0.1,
+           optimizer: str = "sgd") -> Recipe:  # fmt: skip
     """Sec. 5.1's recipe; the lr is divided by 10 at 50 % and 75 % of training (the paper
-    divides every 60 epochs on CIFAR-10, 80 on MNIST, of a total it does not state)."""
-    return Recipe(optimizer="sgd", lr=0.1, momentum=0.9, weight_decay=1e-4, schedule="step",
+    divides every 60 epochs on CIFAR-10, 80 on MNIST, of a total it does not state). `lr`
+    (the paper: 0.1) and `optimizer` (the paper: SGD, momentum 0.9) are options for short
+    book-scale runs; every network of a zoo still shares one recipe."""
+    return Recipe(optimizer=optimizer, lr=lr, momentum=0.9, weight_decay=1e-4, schedule="step",
                   milestones=(0.5 * epochs, 0.75 * epochs), gamma=0.1, epochs=epochs,
                   init="he_normal", batch_size=64, train_fraction=train_fraction)  # fmt: skip
 
@@ -141,12 +144,14 @@ def sample(
     copies: int = 2,
     max_params: int | None = None,
     train_fraction: float = 1.0,
+    lr: float = 0.1,
+    optimizer: str = "sgd",
 ):
     """One network of the family: (architecture, recipe, {"attempts", "block_layers"})."""
     block, arch, attempts = sample_valid(rng, input_shape, num_classes, base_width, copies,
                                          max_params)  # fmt: skip
     extra = {"attempts": attempts, "block_layers": len(block)}
-    return arch, recipe(train_fraction=train_fraction), extra
+    return arch, recipe(train_fraction=train_fraction, lr=lr, optimizer=optimizer), extra
 
 
 zoo.register_family("blocks", sample)

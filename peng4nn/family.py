@@ -22,19 +22,26 @@ from common import archs, zoo
 from common.train import Recipe
 
 
-def sample_layers(rng: np.random.Generator, max_filters: int) -> list[dict]:
+def sample_layers(
+    rng: np.random.Generator, max_filters: int, max_stride: int = 5, max_padding: int = 5,
+    min_filters: int = 1,
+) -> list[dict]:  # fmt: skip
+    """1–10 (convolution, ReLU, max pooling) triples drawn from the paper's ranges (strides
+    and convolution padding capped by `max_stride` and `max_padding`, filters drawn from
+    `min_filters`..`max_filters`)."""
     layers = []
     for _ in range(int(rng.integers(1, 11))):  # 1..10 convolutions
         kernel = int(rng.integers(1, 6))
         layers += [
-            {"type": "conv", "kernel": kernel, "stride": int(rng.integers(1, 6)),
-             "padding": int(rng.integers(0, 6)),
-             "out_channels": int(rng.integers(1, max_filters + 1))},
+            {"type": "conv", "kernel": kernel, "stride": int(rng.integers(1, max_stride + 1)),
+             "padding": int(rng.integers(0, max_padding + 1)),
+             "out_channels": int(rng.integers(min_filters, max_filters + 1))},
             {"type": "relu"},
         ]  # fmt: skip
         pool = int(rng.integers(1, 6))
         layers.append(
-            {"type": "maxpool", "kernel": pool, "stride": int(rng.integers(1, pool + 1)),
+            {"type": "maxpool", "kernel": pool,
+             "stride": int(rng.integers(1, min(pool, max_stride) + 1)),
              "padding": int(rng.integers(0, pool // 2 + 1))}
         )  # fmt: skip
     return layers
@@ -50,10 +57,28 @@ def sample(
     max_params: int | None = None,
     train_fraction: float = 1.0,
     max_attempts: int = 100_000,
+    lr_range: tuple[float, float] = (1e-6, 1.0),
+    optimizer: str = "sgd",
+    max_stride: int = 5,
+    max_padding: int = 5,
+    min_filters: int = 1,
 ):
-    """One network of the family: (architecture, recipe, {"attempts": n})."""
+    """One network of the family: (architecture, recipe, {"attempts": n}).
+
+    `lr_range` (the paper: [1e-6, 1 + 1e-6], sampled log-uniformly here) and `optimizer`
+    (sgd with momentum 0.9, or adam) are options for book-scale runs, whose thousand steps
+    leave a network at lr 1e-5 where it started. `max_stride` and `max_padding` (the paper:
+    5 and 5, for 32×32 inputs) scale the ranges to small images: on 8×8 digits a stride of 5
+    keeps two rows, and a padding of 5 makes most of a feature map zeros. `min_filters`
+    (the paper: 1 of up to 400) keeps one-filter bottlenecks as rare as the paper's when
+    `max_filters` is small."""
+    if not 1 <= min_filters <= max_filters:
+        raise ValueError(f"filters {min_filters}..{max_filters}: expected 1 <= min <= max")
+    low, high = lr_range
+    if not 0 < low <= high:
+        raise ValueError(f"lr_range={lr_range}: expected 0 < low <= high")
     for attempt in range(1, max_attempts + 1):  # noqa: B007 - used after the loop
-        layers = sample_layers(rng, max_filters) + [
+        layers = sample_layers(rng, max_filters, max_stride, max_padding, min_filters) + [
             {"type": "flatten"},
             {"type": "linear", "out_features": fc_units},
             {"type": "relu"},
@@ -68,8 +93,8 @@ def sample(
             break
     else:
         raise ValueError(f"no valid network for input {input_shape} in {max_attempts} attempts")
-    lr = float(10 ** rng.uniform(-6, 0))  # log-uniform in [1e-6, 1]
-    recipe = Recipe(optimizer="sgd", lr=lr, momentum=0.9, train_fraction=train_fraction)
+    lr = float(10 ** rng.uniform(np.log10(low), np.log10(high)))  # log-uniform
+    recipe = Recipe(optimizer=optimizer, lr=lr, momentum=0.9, train_fraction=train_fraction)
     return arch, recipe, {"attempts": attempt}
 
 

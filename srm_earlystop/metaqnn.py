@@ -96,13 +96,29 @@ def to_architecture(sequence, input_shape, num_classes: int, width: float):
     return archs.Architecture(input_shape, num_classes, layers)
 
 
+def sees_space(sequence, min_field: int) -> bool:
+    """Whether the sequence holds a convolution of receptive field >= `min_field`."""
+    return any(kind == "conv" and o["field"] >= min_field for kind, o, _ in sequence)
+
+
 def sample(rng: np.random.Generator, *, input_shape, num_classes: int, width: float = 1.0,
-           max_layers: int = 18, lr: float = 1e-3):  # fmt: skip
-    """One MetaQNN network: (architecture, recipe, {"n_layers": ...})."""
-    sequence = sample_sequence(rng, int(input_shape[1]), max_layers)
+           max_layers: int = 18, lr: float = 1e-3, min_field: int = 0):  # fmt: skip
+    """One MetaQNN network: (architecture, recipe, {"n_layers": ..., "attempts": ...}).
+
+    `min_field` > 0 redraws walks without a convolution of at least that receptive field
+    (book scale: on 8×8 digits a walk such as pool → global pooling → softmax sees only the
+    mean intensity and stays at chance, where on CIFAR-10 colour statistics carry it above);
+    0 keeps every legal walk, as the paper's space does."""
+    for attempts in range(1, 10_001):  # noqa: B007 - used after the loop
+        sequence = sample_sequence(rng, int(input_shape[1]), max_layers)
+        if not min_field or sees_space(sequence, min_field):
+            break
+    else:
+        raise ValueError(f"no walk with a convolution of field >= {min_field} in 10,000 draws")
     arch = to_architecture(sequence, input_shape, num_classes, width)
     recipe = Recipe(optimizer="adam", lr=lr, batch_size=64)
-    return arch, recipe, {"n_layers": len(sequence)}
+    extra = {"n_layers": len(sequence)}
+    return arch, recipe, extra | ({"attempts": attempts} if min_field else {})
 
 
 zoo.register_family("metaqnn", sample)

@@ -122,7 +122,7 @@ def finished(z: zoo.Zoo) -> zoo.Zoo:
     """The networks that did not diverge (the paper discards the others)."""
     if z.spec.family != "smallcnn":
         raise ValueError(f"a {z.spec.family!r} zoo: these studies need the smallcnn family")
-    return z.subset(np.flatnonzero((z.table.status == "ok").to_numpy()))
+    return z.finished()
 
 
 def split(z: zoo.Zoo, s: Scale, seed: int = 0) -> tuple[zoo.Zoo, zoo.Zoo]:

@@ -1,0 +1,74 @@
+"""Build (or resume) the zoos shipped in this folder (issue 14, item 4).
+
+Some book-scale zoos take longer to train than a cold build of the book allows on two cores,
+so they are built once, here, and shipped with the repository, the way NAS-Bench publishes
+trained networks. Each is the zoo of exactly the spec its chapter asks for (the file name
+holds the spec's key; `common.zoo.build_cached` finds it there) plus its replicate for the
+noise ceiling (`common.health.replicate_spec`). A build is resumable: run this again after
+an interruption and only the missing networks are trained.
+
+    uv run python zoos/build.py            # every shipped zoo
+    uv run python zoos/build.py metaqnn    # one of them (names: SHIPPED)
+    uv run python zoos/build.py --list     # names, specs, networks done
+
+`tests/test_shipped_zoos.py` checks that every file here is the zoo of a spec in `SHIPPED`
+(a stale zoo fails loudly) and that re-training its first networks reproduces their curves.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from common import health, zoo
+
+FOLDER = Path(__file__).resolve().parent
+
+
+def _metaqnn():
+    from srm_earlystop import experiments
+
+    return experiments.zoo_spec("digits", "book")
+
+
+def _peng4nn():
+    from peng4nn import experiments
+
+    return experiments.zoo_spec("digits", "book")
+
+
+# name -> the spec its chapter asks for at book scale (a function: imports stay lazy)
+SHIPPED = {"metaqnn": _metaqnn, "peng4nn": _peng4nn}
+
+
+def specs(name: str) -> list[zoo.ZooSpec]:
+    """The zoo `name` and its noise-ceiling replicate."""
+    spec = SHIPPED[name]()
+    return [spec, health.replicate_spec(spec)]
+
+
+def path_of(spec: zoo.ZooSpec) -> Path:
+    return FOLDER / zoo.cache_path(spec, FOLDER).name
+
+
+def main(argv: list[str]) -> int:
+    if argv == ["--list"]:
+        for name in SHIPPED:
+            for spec in specs(name):
+                path = path_of(spec)
+                done = len(zoo.load(path)) if path.exists() else 0
+                print(f"{name}: {path.name} {done}/{spec.n_networks}")
+        return 0
+    unknown = [n for n in argv if n not in SHIPPED]
+    if unknown:
+        print(f"unknown shipped zoo(s) {unknown}; known: {sorted(SHIPPED)}", file=sys.stderr)
+        return 2
+    for name in argv or list(SHIPPED):
+        for spec in specs(name):
+            zoo.build(spec, path_of(spec))
+            print(f"{name}: {path_of(spec).name} complete", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
