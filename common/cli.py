@@ -33,6 +33,8 @@ def _zoo_build(args) -> int:
         probes=tuple(args.probe),
         family_options=dict(args.option),
         keep_weights=args.keep_weights,
+        batch_size=args.batch_size,
+        replicate=args.replicate,
     )
     executor = None
     if args.workers is not None:
@@ -107,6 +109,10 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--probe", action="append", default=[], help="probe name (repeatable)")
     b.add_argument("--option", action="append", type=_option, default=[], help="KEY=VALUE")
     b.add_argument("--keep-weights", action="store_true")
+    b.add_argument("--batch-size", type=int, default=None,
+                   help="minibatch imposed on every network (default: the family's)")
+    b.add_argument("--replicate", type=int, default=0,
+                   help="train the same networks from other seeds (noise ceiling)")  # fmt: skip
     b.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
     b.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
     b.add_argument("--root", default=None, help="data root (default NNPERF_DATA)")

@@ -518,7 +518,8 @@ class Zoo:
     def finished(self, target: str = "final_val_acc") -> Zoo:
         """The networks whose `target` is known: those that did not diverge (the filter
         every study applies before it measures)."""
-        return self.subset(np.flatnonzero(np.isfinite(self.target(target))))
+        ok = (self.table["status"] == "ok").to_numpy() & np.isfinite(self.target(target))
+        return self.subset(np.flatnonzero(ok))
 
     def subset(self, rows) -> Zoo:
         """The networks selected by a boolean mask or positions (not `idx` values)."""

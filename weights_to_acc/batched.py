@@ -38,7 +38,7 @@ from common.train import (
     lr_factor,
     resolve_device,
 )
-from weights_to_acc.family import N_CONV, describe
+from weights_to_acc.smallcnn import N_CONV, describe
 
 ADAM_BETAS, RMS_ALPHA, EPS = (0.9, 0.999), 0.99, 1e-8  # torch.optim's defaults
 ACTIVATION_BUDGET = 2**25  # floats of first-layer activations per evaluation chunk

@@ -79,14 +79,23 @@ class Scale:
     net_epochs: int = 100  # epochs of the logit-linear and DNN predictors
     n_estimators: int = 300  # LightGBM trees
     wide_networks: int = 0  # networks of each wider zoo (Table 4); 0: no study
+    batch_size: int | None = None  # imposed on every network (None: the family's 32)
 
 
+# Book scale on digits, calibrated (issue 14). The paper's zoo trains 86 epochs of MNIST at a
+# sampled training fraction: 4,000–160,000 steps; its zoo holds bad networks by design (the
+# accuracy histograms peak at chance, Sec. 4.1, Fig. 2) while "most of the networks in the
+# MNIST collection achieve an accuracy higher than 60 %" (Sec. 5.2). At 8 epochs of batch 32
+# our networks took 32–288 steps: 18 % sat at chance and the median was 0.36. Batch 8 and 20
+# epochs give 300–2,880 steps; measured on 128 networks: 7.8 % within 2 points of chance,
+# median 0.74, best 0.97: the paper's shape (a peak at chance, most networks above 0.6).
+# MNIST and Fashion-MNIST (NNPERF_DATA only) keep their earlier settings: not re-measured.
 SCALES = {
     "smoke": {"digits": Scale(40, 2.0, n_search=2, net_epochs=10, n_estimators=30,
                               wide_networks=16)},
     "book": {
-        "digits": Scale(512, 8.0, n_search=4, net_epochs=20, n_estimators=100,
-                        wide_networks=128),
+        "digits": Scale(512, 20.0, n_search=4, net_epochs=20, n_estimators=100,
+                        wide_networks=128, batch_size=8),
         "mnist": Scale(256, 4.0, subset=0.05, val_size=1000, n_search=4, net_epochs=20,
                        n_estimators=100),
         "fashion_mnist": Scale(256, 4.0, subset=0.05, val_size=1000, n_search=4,
@@ -115,7 +124,7 @@ def zoo_spec(dataset: str, scale: str, seed: int = 0, filters: int = FILTERS) ->
     return zoo.ZooSpec("smallcnn", dataset, n_networks=n, seed=seed, epochs=s.epochs,
                        eval_every=max(1.0, s.epochs / 4), probes=("weight_stats",),
                        family_options=options, keep_weights=True, val_size=s.val_size,
-                       scaling="symmetric")  # fmt: skip
+                       scaling="symmetric", batch_size=s.batch_size)  # fmt: skip
 
 
 def finished(z: zoo.Zoo) -> zoo.Zoo:

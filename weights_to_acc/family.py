@@ -39,33 +39,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from common import archs, zoo
+from common import zoo
 from common.train import Recipe
+from weights_to_acc.batched import train_batched
+from weights_to_acc.smallcnn import ACTIVATIONS, FILTERS, N_CONV, architecture, describe
+
+# architecture, describe and the constants stay importable from here (re-exported)
+__all__ = ["ACTIVATIONS", "FILTERS", "N_CONV", "architecture", "describe", "sample"]
 
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
 INITS = ("xavier_normal", "he_normal", "orthogonal", "normal", "truncated_normal")
-ACTIVATIONS = ("relu", "tanh")
 TRAIN_FRACTIONS = (0.1, 0.25, 0.5, 1.0)
-FILTERS, N_CONV, BATCH_SIZE = 16, 3, 32
+BATCH_SIZE = 32
 
 
 def log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
     return float(np.exp(rng.uniform(np.log(low), np.log(high))))
-
-
-def architecture(input_shape, num_classes: int, activation: str = "relu", dropout: float = 0.0,
-                 filters: int = FILTERS):  # fmt: skip
-    """The Small CNN: (conv 3×3/2, 16 filters → activation → dropout) × 3, GAP, dense.
-    Other `filters` give the wider variants of the transfer study (Table 4's ×2, ×4)."""
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"activation {activation!r}: expected one of {ACTIVATIONS}")
-    layers = []
-    for _ in range(N_CONV):
-        layers += [{"type": "conv", "kernel": 3, "stride": 2, "padding": 1,
-                    "out_channels": filters},
-                   {"type": activation}, {"type": "dropout", "p": float(dropout)}]  # fmt: skip
-    layers += [{"type": "global_avg_pool"}, {"type": "linear", "out_features": num_classes}]
-    return archs.Architecture(tuple(input_shape), num_classes, layers)
 
 
 def sample(rng: np.random.Generator, *, input_shape, num_classes: int, epochs: float = 86.0,
@@ -91,30 +80,6 @@ def sample(rng: np.random.Generator, *, input_shape, num_classes: int, epochs: f
                     init_variance=variance)  # fmt: skip
     arch = architecture(input_shape, num_classes, activation, dropout, filters)
     return arch, recipe, {"activation": activation, "dropout": dropout, "fraction": fraction}
-
-
-def describe(arch: archs.Architecture) -> tuple[str, float]:
-    """(activation, dropout) of a Small CNN (any width); ValueError if `arch` is not one."""
-    try:
-        activation, dropout = arch.layers[1]["type"], float(arch.layers[2].get("p", 0.0))
-        filters = int(arch.layers[0]["out_channels"])
-        reference = architecture(arch.input_shape, arch.num_classes, activation, dropout, filters)
-        same = list(arch.layers) == list(reference.layers)
-    except (IndexError, KeyError, ValueError):
-        same = False
-    if not same:
-        raise ValueError(
-            "not a smallcnn architecture: expected (conv 3×3/2 16, activation, dropout) × 3, "
-            "global_avg_pool, linear, with one activation and one dropout rate throughout"
-        )
-    return activation, dropout
-
-
-def train_batched(nets, splits, **kwargs):
-    """The family's batch trainer (`weights_to_acc.batched.train_batched`, imported late)."""
-    from weights_to_acc.batched import train_batched as batched
-
-    return batched(nets, splits, **kwargs)
 
 
 zoo.register_family("smallcnn", sample, batch_trainer=train_batched)

@@ -37,8 +37,30 @@ def _peng4nn():
     return experiments.zoo_spec("digits", "book")
 
 
-# name -> the spec its chapter asks for at book scale (a function: imports stay lazy)
-SHIPPED = {"metaqnn": _metaqnn, "peng4nn": _peng4nn}
+def _smallcnn():
+    from weights_to_acc import experiments
+
+    return experiments.zoo_spec("digits", "book")
+
+
+def _compare(space: str):
+    def spec():
+        from common import compare
+
+        return compare.comparison_zoos("book")[space]
+
+    return spec
+
+
+# name -> the spec its chapter asks for at book scale (a function: imports stay lazy). The
+# blocks zoo is both the Peephole chapter's and the comparison's architecture zoo.
+SHIPPED = {
+    "metaqnn": _metaqnn,
+    "peng4nn": _peng4nn,
+    "smallcnn": _smallcnn,
+    "blocks": _compare("architectures"),
+    "smallcnn-compare": _compare("hyperparameters"),
+}
 
 
 def specs(name: str) -> list[zoo.ZooSpec]:

@@ -192,3 +192,30 @@ def test_cli_info(tiny_zoo_path, capsys):
         assert line in out
     assert "ceiling_tau" in out or "noise ceiling: not measured" in out
     assert main(["zoo", "info", "/nonexistent.sqlite"]) == 2
+
+
+def test_cli_build_passes_batch_size_and_replicate(monkeypatch, tmp_path, capsys):
+    from common.cli import main
+
+    seen = []
+    monkeypatch.setattr(zoo, "build", lambda spec, path, *a, **k: seen.append(spec))
+    args = ["zoo", "build", str(tmp_path / "z.sqlite"), "--family", "demo", "-n", "3"]
+    assert main([*args, "--batch-size", "16", "--replicate", "1"]) == 0
+    assert seen[0].batch_size == 16 and seen[0].replicate == 1
+    assert main(args) == 0 and seen[1].batch_size is None and seen[1].replicate == 0
+    assert main([*args, "--batch-size", "0"]) == 2
+    assert "batch_size=0 must be >= 1" in capsys.readouterr().err
+
+
+def test_the_spec_batch_size_overrides_the_family_recipe_and_keeps_old_keys():
+    spec = zoo.ZooSpec("demo", n_networks=3, epochs=2.0)
+    _, recipe, _ = zoo.sample_network(spec, 0, (1, 8, 8), 10)
+    assert recipe.batch_size == 64  # the demo family's own
+    small = zoo.ZooSpec("demo", n_networks=3, epochs=2.0, batch_size=16)
+    arch16, recipe16, _ = zoo.sample_network(small, 0, (1, 8, 8), 10)
+    assert recipe16.batch_size == 16 and recipe16.lr == recipe.lr  # the same network
+    # the fields added later stay out of the stored spec at their defaults: old keys hold
+    assert "batch_size" not in spec.to_dict() and small.to_dict()["batch_size"] == 16
+    assert zoo.ZooSpec.from_dict(small.to_dict()) == small and spec.key() != small.key()
+    with pytest.raises(ValueError, match="replicate=-1"):
+        zoo.ZooSpec("demo", replicate=-1)
