@@ -97,13 +97,75 @@ def _spatial(size: int, kernel: int, stride: int, padding: int) -> int:
     return (size + 2 * padding - kernel) // stride + 1
 
 
+def _conv(layer: dict, shape: tuple, where: str):
+    kw, kh = _pair(layer["kernel"], "kernel", where)
+    sw, sh = _pair(layer.get("stride", 1), "stride", where)
+    pw, ph = _pair(layer.get("padding", 0), "padding", where)
+    c_in, c_out = shape[0], int(layer["out_channels"])
+    groups, bias = int(layer.get("groups", 1)), bool(layer.get("bias", True))
+    if c_out < 1 or min(kw, kh, sw, sh) < 1 or min(pw, ph) < 0:
+        raise ValueError(f"{where}: conv needs out_channels, kernel, stride >= 1, padding >= 0")
+    if groups < 1 or c_in % groups or c_out % groups:
+        raise ValueError(f"{where}: groups={groups} must divide {c_in} and {c_out} channels")
+    out = (c_out, _spatial(shape[1], kh, sh, ph), _spatial(shape[2], kw, sw, pw))
+    module = partial(nn.Conv2d, c_in, c_out, (kh, kw), (sh, sw), (ph, pw), groups=groups,
+                     bias=bias)  # fmt: skip
+    return module, out, c_out * (c_in // groups) * kw * kh + c_out * bias
+
+
+def _pool(pool: type[nn.Module], kind: str):
+    def make(layer: dict, shape: tuple, where: str):
+        kw, kh = _pair(layer["kernel"], "kernel", where)
+        sw, sh = _pair(layer.get("stride", layer["kernel"]), "stride", where)
+        pw, ph = _pair(layer.get("padding", 0), "padding", where)
+        if 2 * pw > kw or 2 * ph > kh:  # torch's own rule for pooling
+            raise ValueError(f"{where}: {kind} padding {(pw, ph)} exceeds half the kernel")
+        out = (shape[0], _spatial(shape[1], kh, sh, ph), _spatial(shape[2], kw, sw, pw))
+        return partial(pool, (kh, kw), (sh, sw), (ph, pw)), out, 0
+
+    return make
+
+
+def _linear(layer: dict, shape: tuple, where: str):
+    if len(shape) == 3:
+        raise ValueError(
+            f"{where}: linear got spatial input {shape}; put 'flatten' or"
+            " 'global_avg_pool' before it"
+        )
+    n_out = int(layer["out_features"])
+    return partial(nn.Linear, shape[0], n_out), (n_out,), shape[0] * n_out + n_out
+
+
+def _global_avg_pool(layer: dict, shape: tuple, where: str):
+    return (lambda: nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())), shape[:1], 0
+
+
+# The built-in layer types: kind -> make(layer, shape, where) -> (module factory, output
+# shape, parameter count), the signature `register_layer` asks of packages' own types.
+BUILT_IN: dict[str, Callable] = {
+    "conv": _conv,
+    "maxpool": _pool(nn.MaxPool2d, "maxpool"),
+    "avgpool": _pool(nn.AvgPool2d, "avgpool"),
+    "batchnorm": lambda layer, shape, where: (partial(nn.BatchNorm2d, shape[0]), shape,
+                                              2 * shape[0]),
+    "dropout": lambda layer, shape, where: (partial(nn.Dropout, float(layer.get("p", 0.5))),
+                                            shape, 0),
+    "global_avg_pool": _global_avg_pool,
+    "flatten": lambda layer, shape, where: (nn.Flatten, (math.prod(shape),), 0),
+    "linear": _linear,
+    **{kind: (lambda layer, shape, where, m=module: (m, shape, 0))
+       for kind, module in ACTIVATIONS.items()},
+}  # fmt: skip
+SPATIAL_ONLY = ("conv", "maxpool", "avgpool", "batchnorm", "global_avg_pool")
+
+
 def _make_layer(
     layer: dict, shape: tuple, where: str
 ) -> tuple[Callable[[], nn.Module], tuple, int]:
     """A factory of the layer's module, its output shape and its parameter count; ValueError
     if invalid. Modules are only made by `build` (making them allocates and initialises)."""
     kind = layer.get("type")
-    if kind not in LAYER_TYPES:
+    if kind not in BUILT_IN:
         try:
             make = lookup(CUSTOM_LAYERS, "nnperf.layers", kind, "layer type")
         except ValueError:
@@ -112,56 +174,12 @@ def _make_layer(
                 f"{where}: unknown layer type {kind!r}; expected one of {known}"
             ) from None
         return make(layer, shape, where)
-    spatial = len(shape) == 3
     declared = layer.get("in_channels", layer.get("in_features"))
     if declared is not None and declared != shape[0]:
         raise ValueError(f"{where}: declares {declared} input channels but receives {shape[0]}")
-    if kind in ("conv", "maxpool", "avgpool", "batchnorm", "global_avg_pool") and not spatial:
+    if kind in SPATIAL_ONLY and len(shape) != 3:
         raise ValueError(f"{where}: {kind} needs a [C, H, W] input, got flat shape {shape}")
-    if kind == "conv":
-        kw, kh = _pair(layer["kernel"], "kernel", where)
-        sw, sh = _pair(layer.get("stride", 1), "stride", where)
-        pw, ph = _pair(layer.get("padding", 0), "padding", where)
-        c_in, c_out = shape[0], int(layer["out_channels"])
-        groups, bias = int(layer.get("groups", 1)), bool(layer.get("bias", True))
-        if c_out < 1 or min(kw, kh, sw, sh) < 1 or min(pw, ph) < 0:
-            raise ValueError(f"{where}: conv needs out_channels, kernel, stride >= 1, padding >= 0")
-        if groups < 1 or c_in % groups or c_out % groups:
-            raise ValueError(f"{where}: groups={groups} must divide {c_in} and {c_out} channels")
-        out = (c_out, _spatial(shape[1], kh, sh, ph), _spatial(shape[2], kw, sw, pw))
-        module = partial(nn.Conv2d, c_in, c_out, (kh, kw), (sh, sw), (ph, pw), groups=groups,
-                         bias=bias)  # fmt: skip
-        n_params = c_out * (c_in // groups) * kw * kh + c_out * bias
-    elif kind in ("maxpool", "avgpool"):
-        kw, kh = _pair(layer["kernel"], "kernel", where)
-        sw, sh = _pair(layer.get("stride", layer["kernel"]), "stride", where)
-        pw, ph = _pair(layer.get("padding", 0), "padding", where)
-        if 2 * pw > kw or 2 * ph > kh:  # torch's own rule for pooling
-            raise ValueError(f"{where}: {kind} padding {(pw, ph)} exceeds half the kernel")
-        pool = nn.MaxPool2d if kind == "maxpool" else nn.AvgPool2d
-        module = partial(pool, (kh, kw), (sh, sw), (ph, pw))
-        out = (shape[0], _spatial(shape[1], kh, sh, ph), _spatial(shape[2], kw, sw, pw))
-        n_params = 0
-    elif kind == "batchnorm":
-        module, out, n_params = partial(nn.BatchNorm2d, shape[0]), shape, 2 * shape[0]
-    elif kind == "dropout":
-        module, out, n_params = partial(nn.Dropout, float(layer.get("p", 0.5))), shape, 0
-    elif kind == "global_avg_pool":
-        module, out = (lambda: nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())), shape[:1]
-        n_params = 0
-    elif kind == "flatten":
-        module, out, n_params = nn.Flatten, (math.prod(shape),), 0
-    elif kind == "linear":
-        if spatial:
-            raise ValueError(
-                f"{where}: linear got spatial input {shape}; put 'flatten' or"
-                " 'global_avg_pool' before it"
-            )
-        n_out = int(layer["out_features"])
-        module, out = partial(nn.Linear, shape[0], n_out), (n_out,)
-        n_params = shape[0] * n_out + n_out
-    else:
-        module, out, n_params = ACTIVATIONS[kind], shape, 0
+    module, out, n_params = BUILT_IN[kind](layer, shape, where)
     if len(out) == 3 and min(out[1:]) < 1:
         raise ValueError(f"{where}: {kind} maps {shape} to spatial size {out[1:]} (below 1)")
     return module, out, n_params

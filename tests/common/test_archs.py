@@ -95,3 +95,18 @@ def test_invalid_architectures_name_the_layer_and_problem(layers, message):
     arch = archs.Architecture((1, 8, 8), 10, layers)
     with pytest.raises(ValueError, match=message):
         archs.build(arch)
+
+
+def test_one_registry_knows_every_built_in_layer_type():
+    assert archs.LAYER_TYPES == tuple(archs.BUILT_IN)
+    arch = archs.Architecture((1, 8, 8), 10, [
+        {"type": "conv", "kernel": 3, "out_channels": 4}, {"type": "batchnorm"},
+        {"type": "tanh"}, {"type": "avgpool", "kernel": 2}, {"type": "dropout", "p": 0.1},
+        {"type": "flatten"}, {"type": "linear", "out_features": 10},
+    ])  # fmt: skip
+    net = archs.build(arch)
+    kinds = [type(m).__name__ for m in net.modules()]
+    for name in ("Conv2d", "BatchNorm2d", "Tanh", "AvgPool2d", "Dropout", "Flatten", "Linear"):
+        assert name in kinds
+    # 4·9 + 4 conv, 2·4 batch norm, 4·3·3 = 36 features -> 10
+    assert archs.num_params(arch) == 40 + 8 + 370 == sum(p.numel() for p in net.parameters())
