@@ -145,7 +145,7 @@ def replicate_spec(spec: zoo.ZooSpec, n: int = CEILING_NETWORKS, replicate: int 
 def report(z: zoo.Zoo, cache=None, n: int = CEILING_NETWORKS, device: str = "auto") -> dict:
     """`health` of zoo `z` plus its noise ceiling, the replicate built through
     `common.zoo.build_cached` (shipped, cached, or trained now): the notebooks' entry."""
-    twin = zoo.build_cached(replicate_spec(z.spec, n), cache, device)
+    twin = zoo.build_cached(replicate_spec(z.spec, n), cache, device, progress=False)
     m = len(twin)
     return health(z) | ceiling(z.target("final_val_acc")[:m], twin.target("final_val_acc"))
 

@@ -417,7 +417,9 @@ def shipped_path(spec: ZooSpec, folder: str | os.PathLike | None = None) -> Path
     return path if path.exists() else None
 
 
-def build_cached(spec: ZooSpec, cache=None, device: str = "auto", executor=None) -> Zoo:
+def build_cached(
+    spec: ZooSpec, cache=None, device: str = "auto", executor=None, progress: bool = True
+) -> Zoo:
     """The zoo of `spec`: the shipped one when the repository has it complete, else built
     (or resumed, or just loaded) in the cache; the notebooks' entry. A shipped zoo that is
     not complete yet is copied to the cache and finished there."""
@@ -430,7 +432,7 @@ def build_cached(spec: ZooSpec, cache=None, device: str = "auto", executor=None)
             return z
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shipped, path)
-    build(spec, path, executor, device=device)
+    build(spec, path, executor, progress, device=device)
     return load(path)
 
 

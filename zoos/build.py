@@ -17,6 +17,7 @@ an interruption and only the missing networks are trained.
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -88,8 +89,19 @@ def main(argv: list[str]) -> int:
     for name in argv or list(SHIPPED):
         for spec in specs(name):
             zoo.build(spec, path_of(spec))
+            settle(path_of(spec))
             print(f"{name}: {path_of(spec).name} complete", flush=True)
     return 0
+
+
+def settle(path: Path) -> None:
+    """Leave the file in rollback-journal mode, complete on its own: a fresh clone has no
+    ``-wal``/``-shm`` files, and a read-only open of a WAL database needs them."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA journal_mode=DELETE")
+    finally:
+        conn.close()
 
 
 if __name__ == "__main__":

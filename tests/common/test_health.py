@@ -89,8 +89,9 @@ def test_report_builds_the_replicate_through_the_cache(tiny_zoo, tmp_path, monke
     built = []
     real = zoo.build
 
-    def build_in_thread(spec, path, executor=None, **kw):
+    def build_in_thread(spec, path, executor=None, progress=True, **kw):
         built.append(spec)
+        assert not progress  # no progress bar on the chapter's page
         with ThreadPoolExecutor(1) as ex:
             return real(spec, path, ex, progress=False, **kw)
 
