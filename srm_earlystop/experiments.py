@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from common import compare, metrics, scales, zoo
+from common import compare, metrics, scales, scaling, zoo
 from common.search import ZooObjective, hyperband, sampler_without_replacement
 from srm_earlystop.early_stopping import kth_best, should_stop
 from srm_earlystop.fhyperband import FHyperband, FHyperbandSettings
@@ -121,6 +121,25 @@ def table1(z: zoo.Zoo, s: Scale, regressors=("nu_svr_rbf", "ols_rbf", "blr", "ra
                      "s.e.": stats.sem(scores) if len(scores) > 1 else np.nan,
                      "paper (CIFAR-10)": PAPER["table1_r2x100"].get(name, "-")})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def r2_scaling(z: zoo.Zoo, s: Scale, sizes=None, regressor: str = "nu_svr_rbf",
+               fraction: float = 0.25) -> pd.DataFrame:  # fmt: skip
+    """The headline claim's scaling curve (issue 14): R² × 100 of the SRM at `fraction` of
+    the curve against the number of training networks, one value per (size, draw). Every
+    draw holds out the same last third of its random order, so sizes differ only in the
+    networks the SRM learns from."""
+    tau = _tau(z, fraction)
+    held_out = max(2, len(z) // 3)
+    top = len(z) - held_out
+    sizes = sizes or sorted({n for n in (10, 25, 50, 100, s.train_size, top) if 5 <= n <= top})
+
+    def measure(n: int, draw: int) -> float:
+        order = np.random.default_rng(draw).permutation(len(z))
+        pred, truth = _fit_predict(z, order[:n], order[top:], regressor, tau, s, seed=draw)
+        return 100 * metrics.r2(truth, pred)
+
+    return scaling.curve(measure, sizes, range(s.draws))
 
 
 def table2(z: zoo.Zoo, s: Scale) -> pd.DataFrame:

@@ -1,0 +1,86 @@
+"""Scaling curves for a chapter's headline claim (issue 14, item 5): the paper's metric
+against the number of training networks, with confidence intervals over splits, the paper's
+point and our noise ceiling on the same axes, and a verdict read from the curve.
+
+A chapter supplies ``measure(n, seed) -> value`` (its own computation at `n` training
+networks and split `seed`); `curve` evaluates it on a grid, `summary` gives the mean and a
+95 % Student-t interval over seeds per size, and `verdict` says:
+
+- ``holds``: the interval at the largest size reaches the paper's value;
+- ``trend toward the paper's value``: it does not, but the metric improves with the
+  training set (a least-squares line of the value against log size, over every split, has
+  a slope of the right sign with p < 0.05);
+- ``does not hold``: neither.
+
+The verdict also says when the paper's value lies above our noise ceiling: no predictor can
+reach it on our zoo, whatever the training-set size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+HOLDS, TREND, FAILS = "holds", "trend toward the paper's value", "does not hold"
+
+
+def curve(measure: Callable[[int, int], float], sizes: Sequence[int], seeds: Sequence[int]):
+    """``measure(n, seed)`` for every training-set size and seed: columns size, seed, value."""
+    if not sizes or not seeds:
+        raise ValueError("need at least one training-set size and one seed")
+    rows = [{"size": int(n), "seed": int(s), "value": float(measure(int(n), int(s)))}
+            for n in sorted(sizes) for s in seeds]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def summary(points: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Per size: mean, standard deviation, and the `level` Student-t interval of the mean
+    over seeds (lo = hi = mean with a single seed)."""
+    out = []
+    for size, group in points.groupby("size"):
+        values = group["value"].to_numpy(dtype=float)
+        mean, n = values.mean(), len(values)
+        sd = values.std(ddof=1) if n > 1 else 0.0
+        half = stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n) if n > 1 else 0.0
+        out.append({"size": size, "mean": mean, "sd": sd, "lo": mean - half, "hi": mean + half,
+                    "splits": n})  # fmt: skip
+    return pd.DataFrame(out)
+
+
+def verdict(points: pd.DataFrame, paper: float, ceiling: float | None = None,
+            higher_is_better: bool = True) -> str:  # fmt: skip
+    """`HOLDS`, `TREND` or `FAILS` (see the module), with a note when `paper` lies beyond
+    our noise `ceiling`."""
+    table = summary(points)
+    sign = 1.0 if higher_is_better else -1.0
+    last = table.iloc[-1]
+    reaches = last["hi"] >= paper if higher_is_better else last["lo"] <= paper
+    rises = False
+    if len(table) > 1:
+        fit = stats.linregress(np.log(points["size"]), points["value"])
+        rises = sign * fit.slope > 0 and fit.pvalue < 0.05
+    text = HOLDS if reaches else TREND if rises else FAILS
+    if ceiling is not None and sign * (paper - ceiling) > 0:
+        text += f" (the paper's {paper:.3g} is beyond our noise ceiling {ceiling:.3g})"
+    return text
+
+
+def plot(points: pd.DataFrame, paper: float, ceiling: float | None, metric: str,
+         paper_label: str = "paper", ax=None):  # fmt: skip
+    """The curve (mean and interval over splits), the paper's value and our ceiling."""
+    import matplotlib.pyplot as plt
+
+    ax = ax or plt.subplots(figsize=(5.5, 3.4))[1]
+    table = summary(points)
+    ax.plot(table["size"], table["mean"], marker="o", color="black", label="ours (mean)")
+    ax.fill_between(table["size"], table["lo"], table["hi"], color="grey", alpha=0.3,
+                    label="95 % interval over splits")  # fmt: skip
+    ax.axhline(paper, color="tab:red", ls="--", label=paper_label)
+    if ceiling is not None:
+        ax.axhline(ceiling, color="tab:blue", ls=":", label="our noise ceiling")
+    ax.set(xscale="log", xlabel="training networks", ylabel=metric)
+    ax.legend(fontsize=8)
+    return ax
