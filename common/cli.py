@@ -109,8 +109,12 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--probe", action="append", default=[], help="probe name (repeatable)")
     b.add_argument("--option", action="append", type=_option, default=[], help="KEY=VALUE")
     b.add_argument("--keep-weights", action="store_true")
-    b.add_argument("--batch-size", type=int, default=None,
-                   help="minibatch imposed on every network (default: the family's)")
+    b.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="minibatch imposed on every network (default: the family's)",
+    )
     b.add_argument("--replicate", type=int, default=0,
                    help="train the same networks from other seeds (noise ceiling)")  # fmt: skip
     b.add_argument("--workers", type=int, default=None, help="processes (default: cores)")

@@ -13,7 +13,8 @@ networks and split `seed`); `curve` evaluates it on a grid, `summary` gives the 
 - ``does not hold``: neither.
 
 The verdict also says when the paper's value lies above our noise ceiling: no predictor can
-reach it on our zoo, whatever the training-set size.
+reach it on our zoo, whatever the training-set size. With fewer than `MIN_SPLITS` splits
+there is no verdict.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import pandas as pd
 from scipy import stats
 
 HOLDS, TREND, FAILS = "holds", "trend toward the paper's value", "does not hold"
+MIN_SPLITS = 3  # below this the interval says nothing (t with 1 degree of freedom is 12.7)
 
 
 def curve(measure: Callable[[int, int], float], sizes: Sequence[int], seeds: Sequence[int]):
@@ -57,6 +59,8 @@ def verdict(points: pd.DataFrame, paper: float, ceiling: float | None = None,
     table = summary(points)
     sign = 1.0 if higher_is_better else -1.0
     last = table.iloc[-1]
+    if last["splits"] < MIN_SPLITS:
+        return f"too few splits to judge ({int(last['splits'])}; at least {MIN_SPLITS})"
     reaches = last["hi"] >= paper if higher_is_better else last["lo"] <= paper
     rises = False
     if len(table) > 1:

@@ -23,7 +23,7 @@ import pandas as pd
 import torch
 from sklearn.manifold import TSNE
 
-from common import archs, compare, data, metrics, scales, train, zoo
+from common import archs, compare, data, metrics, scales, scaling, train, zoo
 from peephole import blocks, model
 from peephole.predictor import PeepholePredictor
 from peephole.ulc import TYPE_CODES, encode
@@ -195,6 +195,25 @@ def compare_methods(
                      "paper row": PAPER_NAME.get(label, "-")})  # fmt: skip
         predictions.append(pd.DataFrame({"method": label, "actual": truth, "predicted": pred}))
     return pd.DataFrame(rows), pd.concat(predictions, ignore_index=True), fitted["Peephole"]
+
+
+def tau_scaling(z: zoo.Zoo, s: Scale, sizes=None, seeds=(0, 1, 2), device="auto"):
+    """The headline claim's scaling curve (issue 14): Kendall τ of Peephole on the held-out
+    half of split `seed` against the number of training architectures (a random `n` of the
+    split's training half), one value per (size, seed)."""
+    halves = {seed: split(z, s, seed) for seed in seeds}
+    top = min(len(train) for train, _ in halves.values())
+    sizes = sizes or sorted({n for n in (10, 20, 40, top) if 4 <= n <= top} or {top})
+
+    def measure(n: int, seed: int) -> float:
+        train, held = halves[seed]
+        rows = np.sort(np.random.default_rng(seed).permutation(len(train))[:n])
+        _, pred, _, _ = compare.fit_predict(
+            peephole_predictor(s, device, seed), train.subset(rows), held, 0.0
+        )
+        return metrics.kendall_tau(held.target("final_val_acc"), pred)
+
+    return scaling.curve(measure, sizes, seeds)
 
 
 def _tensors(codes, net: model.Peephole) -> list[torch.Tensor]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from common import metrics, scales, zoo
+from common import metrics, scales, scaling, zoo
 from common.archs import Architecture
 from weights_to_acc import features, predictors
 from weights_to_acc.family import FILTERS, N_CONV
@@ -201,6 +201,24 @@ def gbm_table(splits: dict, scales: dict, feature_sets=features.FEATURE_SETS, se
                 kept[(dataset, name)] = model
     table = pd.Series(r2).unstack().reindex(list(feature_sets))
     return table, kept
+
+
+def r2_scaling(z: zoo.Zoo, s: Scale, sizes=None, seeds=(0, 1, 2), feature_set: str = "WL"):
+    """The headline claim's scaling curve (issue 14): R² of the GBM on `feature_set` (W̃_L,
+    the paper's best) on the test split of `split(z, s, seed)` against the number of
+    training networks (a random `n` of that split's training half), one value per (size,
+    seed)."""
+    halves = {seed: split(z, s, seed) for seed in seeds}
+    top = min(len(train) for train, _ in halves.values())
+    sizes = sizes or sorted({n for n in (16, 32, 64, 128, top) if 8 <= n <= top} or {top})
+
+    def measure(n: int, seed: int) -> float:
+        train, test = halves[seed]
+        rows = np.sort(np.random.default_rng(seed).permutation(len(train))[:n])
+        model = fit("gbm", train.subset(rows), feature_set, s, seed)
+        return score(model, test, feature_set)["R2"]
+
+    return scaling.curve(measure, sizes, seeds)
 
 
 def transfer_table(splits: dict, models: dict) -> pd.DataFrame:
