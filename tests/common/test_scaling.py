@@ -42,3 +42,6 @@ def test_verdicts():
     mse = made({10: [0.05, 0.06, 0.055], 100: [0.02, 0.021, 0.019]})
     assert scaling.verdict(mse, paper=0.001, higher_is_better=False) == scaling.TREND
     assert scaling.verdict(mse, paper=0.03, higher_is_better=False) == scaling.HOLDS
+    # two splits: the interval is too wide to say anything
+    few = made({10: [0.1, 0.5], 100: [0.2, 0.6]})
+    assert scaling.verdict(few, paper=0.9).startswith("too few splits to judge (2")
