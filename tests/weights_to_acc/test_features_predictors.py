@@ -103,3 +103,18 @@ def test_predictor_inputs_are_checked():
     assert stats_matrix(rows, True).shape == (3, 28) and np.isnan(stats_matrix(rows, True)[1]).all()
     with pytest.raises(ValueError, match="different widths"):
         stats_matrix(rows, False)
+
+
+def test_lambda_is_the_eight_sampled_hyperparameters_as_fifteen_numbers():
+    """Issue 14, item 7: the docstring counted 7 hyperparameters and listed 8."""
+    rows = []
+    for seed in range(40):
+        _, recipe, extra = family.sample(np.random.default_rng(seed), input_shape=(1, 8, 8),
+                                         num_classes=10)  # fmt: skip
+        rows.append({k: v for k, v in recipe.to_dict().items() if k != "milestones"} | extra)
+    table = pd.DataFrame(rows)
+    sampled = {c for c in table if table[c].nunique() > 1} - {"train_fraction"}  # = fraction
+    assert sampled == {"optimizer", "lr", "weight_decay", "dropout", "init_variance", "init",
+                       "activation", "fraction"}  # fmt: skip
+    assert features.hyperparameters(table).shape == (40, 5 + 3 + 5 + 2)
+    assert "8 sampled hyperparameters" in features.__doc__
