@@ -43,8 +43,10 @@ def test_every_shipped_zoo_is_the_zoo_of_a_spec_the_code_asks_for(path):
 
 @pytest.mark.parametrize("name", sorted(shipped.SHIPPED))
 def test_a_shipped_zoo_exists_for_every_declared_spec(name):
-    for spec in shipped.specs(name):
-        assert zoo.shipped_path(spec) is not None, f"{name}: no shipped {shipped.path_of(spec)}"
+    """The zoo itself must be there (complete, or partly built: `build_cached` finishes it in
+    the cache); its replicate may still be missing (the chapter then trains it)."""
+    spec = shipped.specs(name)[0]
+    assert zoo.shipped_path(spec) is not None, f"{name}: no shipped {shipped.path_of(spec)}"
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
