@@ -203,7 +203,7 @@ def tau_scaling(z: zoo.Zoo, s: Scale, sizes=None, seeds=(0, 1, 2), device="auto"
     split's training half), one value per (size, seed)."""
     halves = {seed: split(z, s, seed) for seed in seeds}
     top = min(len(train) for train, _ in halves.values())
-    sizes = sizes or sorted({n for n in (10, 20, 40, top) if 4 <= n <= top} or {top})
+    sizes = sizes or sorted({n for n in (10, 40, top) if 4 <= n <= top} or {top})
 
     def measure(n: int, seed: int) -> float:
         train, held = halves[seed]
