@@ -62,10 +62,12 @@ def _zoo_info(args) -> int:
         print(z.table.loc[ok, cols].describe().T[["mean", "min", "max"]].to_string())
     if len(z):
         _print_health(health.health(z, root=args.root))
-    twin = health.replicate_path(args.path)
+    twin = None
+    if len(z) and not z.spec.replicate:  # a replicate has no replicate of its own
+        twin = health.replicate_path(args.path, health.replicate_spec(z.spec))
     if args.ceiling:
         _print_health(health.noise_ceiling(args.path, args.ceiling, root=args.root))
-    elif twin.exists():
+    elif twin is not None and twin.exists():
         n = len(zoo.load(twin))
         _print_health(health.noise_ceiling(args.path, n, root=args.root, progress=False))
     else:

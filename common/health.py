@@ -102,10 +102,11 @@ def ceiling(first, second) -> dict:
     }
 
 
-def replicate_path(path: str | os.PathLike, replicate: int = 1) -> Path:
-    """Where the replicate `replicate` of the zoo at `path` is kept (beside it)."""
-    path = Path(path)
-    return path.with_name(f"{path.stem}.replicate{replicate}{path.suffix}")
+def replicate_path(path: str | os.PathLike, spec: zoo.ZooSpec) -> Path:
+    """Where the replicate `spec` of the zoo at `path` is kept: beside it, under the name
+    `common.zoo.cache_path` gives it, so a zoo in the cache or in ``zoos/`` and its
+    replicate are found the same way by `noise_ceiling` and `report`."""
+    return Path(path).parent / zoo.cache_path(spec, ".").name
 
 
 def noise_ceiling(
@@ -127,7 +128,7 @@ def noise_ceiling(
     spec = replicate_spec(z.spec, n, replicate)
     if len(z) < n or z.table["idx"].iloc[n - 1] != n - 1:
         raise ValueError(f"the zoo at {path} lacks some of its first {n} networks; build it first")
-    twin = replicate_path(path, replicate)
+    twin = replicate_path(path, spec)
     zoo.build(spec, twin, executor, progress=progress, root=root, device=device)
     again = zoo.load(twin)
     return ceiling(z.target("final_val_acc")[:n], again.target("final_val_acc"))

@@ -72,7 +72,7 @@ def test_replicate_retrains_the_same_networks_from_other_seeds(tiny_zoo_path, ti
     n = 6
     with ThreadPoolExecutor(1) as executor:
         c = health.noise_ceiling(tiny_zoo_path, n, executor=executor, progress=False)
-    twin = zoo.load(health.replicate_path(tiny_zoo_path))
+    twin = zoo.load(health.replicate_path(tiny_zoo_path, health.replicate_spec(TINY_SPEC, n)))
     assert twin.spec.replicate == 1 and len(twin) == n
     first = tiny_zoo.table.iloc[:n]
     assert twin.table["arch"].tolist() == first["arch"].tolist()  # same architectures
@@ -83,6 +83,9 @@ def test_replicate_retrains_the_same_networks_from_other_seeds(tiny_zoo_path, ti
     assert "replicate" not in TINY_SPEC.to_dict() and "replicate" in twin.spec.to_dict()
     with pytest.raises(ValueError, match="first 99 networks"):
         health.noise_ceiling(tiny_zoo_path, 99)
+    from common.cli import main  # the replicate's own summary works (and has no ceiling)
+
+    assert main(["zoo", "info", str(health.replicate_path(tiny_zoo_path, twin.spec))]) == 0
 
 
 def test_report_builds_the_replicate_through_the_cache(tiny_zoo, tmp_path, monkeypatch):
