@@ -129,7 +129,8 @@ def noise_ceiling(
     if len(z) < n or z.table["idx"].iloc[n - 1] != n - 1:
         raise ValueError(f"the zoo at {path} lacks some of its first {n} networks; build it first")
     twin = replicate_path(path, spec)
-    zoo.build(spec, twin, executor, progress=progress, root=root, device=device)
+    if not twin.exists() or len(zoo.load(twin)) < spec.n_networks:  # a complete one is only read
+        zoo.build(spec, twin, executor, progress=progress, root=root, device=device)
     again = zoo.load(twin)
     return ceiling(z.target("final_val_acc")[:n], again.target("final_val_acc"))
 

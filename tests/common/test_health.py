@@ -79,6 +79,15 @@ def test_replicate_retrains_the_same_networks_from_other_seeds(tiny_zoo_path, ti
     assert np.allclose(twin.table["lr"], first["lr"])  # same hyperparameters
     assert not np.any(twin.table["seed"].to_numpy() == first["seed"].to_numpy())
     assert c == health.ceiling(tiny_zoo.target()[:n], twin.target())
+    # asked again, a complete replicate is only read: a shipped (rollback-journal) file
+    # stays as it is
+    import sqlite3
+
+    twin_path = health.replicate_path(tiny_zoo_path, twin.spec)
+    sqlite3.connect(twin_path).execute("PRAGMA journal_mode=DELETE").connection.close()
+    before = twin_path.read_bytes()
+    assert health.noise_ceiling(tiny_zoo_path, n, progress=False) == c
+    assert twin_path.read_bytes() == before
     # the replicate's spec leaves the zoo's own key untouched (replicate 0 is not stored)
     assert "replicate" not in TINY_SPEC.to_dict() and "replicate" in twin.spec.to_dict()
     with pytest.raises(ValueError, match="first 99 networks"):
