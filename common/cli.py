@@ -68,8 +68,7 @@ def _zoo_info(args) -> int:
     if args.ceiling:
         _print_health(health.noise_ceiling(args.path, args.ceiling, root=args.root))
     elif twin is not None and twin.exists():
-        n = len(zoo.load(twin))
-        _print_health(health.noise_ceiling(args.path, n, root=args.root, progress=False))
+        _print_health(health.ceiling_of(z, zoo.load(twin)))
     else:
         print("noise ceiling: not measured (add --ceiling 40 to train 40 networks again)")
     return 0

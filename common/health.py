@@ -102,11 +102,19 @@ def ceiling(first, second) -> dict:
     }
 
 
+def ceiling_of(z: zoo.Zoo, twin: zoo.Zoo) -> dict:
+    """`ceiling` of zoo `z` and its replicate `twin` (the first ``len(twin)`` networks)."""
+    m = len(twin)
+    if z.table["idx"].iloc[:m].tolist() != twin.table["idx"].tolist():
+        raise ValueError(f"the zoo lacks some of the {m} networks its replicate holds")
+    return ceiling(z.target("final_val_acc")[:m], twin.target("final_val_acc"))
+
+
 def replicate_path(path: str | os.PathLike, spec: zoo.ZooSpec) -> Path:
     """Where the replicate `spec` of the zoo at `path` is kept: beside it, under the name
     `common.zoo.cache_path` gives it, so a zoo in the cache or in ``zoos/`` and its
     replicate are found the same way by `noise_ceiling` and `report`."""
-    return Path(path).parent / zoo.cache_path(spec, ".").name
+    return zoo.cache_path(spec, Path(path).parent)
 
 
 def noise_ceiling(
@@ -131,8 +139,7 @@ def noise_ceiling(
     twin = replicate_path(path, spec)
     if not twin.exists() or len(zoo.load(twin)) < spec.n_networks:  # a complete one is only read
         zoo.build(spec, twin, executor, progress=progress, root=root, device=device)
-    again = zoo.load(twin)
-    return ceiling(z.target("final_val_acc")[:n], again.target("final_val_acc"))
+    return ceiling_of(z, zoo.load(twin))
 
 
 def replicate_spec(spec: zoo.ZooSpec, n: int = CEILING_NETWORKS, replicate: int = 1):
@@ -148,8 +155,7 @@ def report(z: zoo.Zoo, cache=None, n: int = CEILING_NETWORKS, device: str = "aut
     """`health` of zoo `z` plus its noise ceiling, the replicate built through
     `common.zoo.build_cached` (shipped, cached, or trained now): the notebooks' entry."""
     twin = zoo.build_cached(replicate_spec(z.spec, n), cache, device, progress=False)
-    m = len(twin)
-    return health(z) | ceiling(z.target("final_val_acc")[:m], twin.target("final_val_acc"))
+    return health(z) | ceiling_of(z, twin)
 
 
 def table(zoos: dict, cache=None, n: int = CEILING_NETWORKS, device: str = "auto"):

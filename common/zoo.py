@@ -413,7 +413,7 @@ SHIPPED = Path(__file__).resolve().parents[1] / "zoos"
 
 def shipped_path(spec: ZooSpec, folder: str | os.PathLike | None = None) -> Path | None:
     """The zoo of exactly `spec` shipped in `folder` (default `SHIPPED`), if there is one."""
-    path = Path(folder or SHIPPED) / cache_path(spec, ".").name
+    path = cache_path(spec, folder or SHIPPED)
     return path if path.exists() else None
 
 

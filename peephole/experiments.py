@@ -142,8 +142,8 @@ def transfer_dataset(datasets) -> str:
 
 def split(z: zoo.Zoo, s: Scale, seed: int = 0) -> tuple[zoo.Zoo, zoo.Zoo]:
     """(train, validation) zoos of the finished networks, `train_share` of them training."""
-    finite = np.flatnonzero(np.isfinite(z.target("final_val_acc")))
-    order = np.random.default_rng(seed).permutation(finite)
+    z = z.finished()
+    order = np.random.default_rng(seed).permutation(len(z))
     cut = max(2, round(s.train_share * len(order)))
     if len(order) - cut < 2:
         raise ValueError(f"{len(order)} finished networks: too few to split")

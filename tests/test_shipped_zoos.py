@@ -9,7 +9,7 @@ import sqlite3
 import numpy as np
 import pytest
 
-from common import train, zoo
+from common import zoo
 
 spec_file = zoo.SHIPPED / "build.py"
 loader = importlib.util.spec_from_file_location("shipped_zoos", spec_file)
@@ -56,17 +56,10 @@ def test_a_shipped_zoo_exists_for_every_declared_spec(name):
 def test_retraining_the_first_network_reproduces_its_stored_curves(path):
     z = zoo.load(path)
     first = z.subset([0])
-    spec, seed = z.spec, int(first.table["seed"].iloc[0])
-    splits = zoo._load_splits(spec.dataset, None, spec.val_size, spec.seed, spec.scaling)
-    arch, recipe, _ = zoo.sample_network(spec, 0, splits.input_shape, splits.num_classes)
-    assert zoo.network_seeds(spec, 0)[1] == seed
-    from common import probes
-
-    result = train.train(
-        arch, recipe, splits, seed=seed, eval_every=spec.eval_every, device="cpu",
-        probes={name: probes.make_probe(name) for name in spec.probes},
-    )  # fmt: skip
-    assert result.status == first.table["status"].iloc[0]
-    stored = first.curve("val_acc")[0]
-    assert np.abs(result.curves["val_acc"] - stored).max() <= ACC_TOLERANCE
-    assert np.allclose(result.curves["val_loss"], first.curve("val_loss")[0], rtol=0.05)
+    # the builder's own one-network task, on the CPU
+    record = zoo.train_network({"spec": z.spec.to_dict(), "index": 0, "device": "cpu"})
+    assert record["seed"] == int(first.table["seed"].iloc[0])
+    assert record["status"] == first.table["status"].iloc[0]
+    val_acc, val_loss = record["arrays"]["curve/val_acc"], record["arrays"]["curve/val_loss"]
+    assert np.abs(val_acc - first.curve("val_acc")[0]).max() <= ACC_TOLERANCE
+    assert np.allclose(val_loss, first.curve("val_loss")[0], rtol=0.05)

@@ -71,7 +71,7 @@ def specs(name: str) -> list[zoo.ZooSpec]:
 
 
 def path_of(spec: zoo.ZooSpec) -> Path:
-    return FOLDER / zoo.cache_path(spec, FOLDER).name
+    return zoo.cache_path(spec, FOLDER)
 
 
 def main(argv: list[str]) -> int:

@@ -139,3 +139,10 @@ def test_a_shipped_zoo_is_used_when_complete_and_finished_in_the_cache_when_not(
     monkeypatch.setattr(zoo, "build", lambda spec, path, *a, **k: finished.append(path))
     zoo.build_cached(bigger, cache)
     assert finished == [zoo.cache_path(bigger, cache)] and finished[0].exists()
+
+
+def test_ceiling_of_refuses_a_zoo_without_its_replicates_networks(tiny_zoo):
+    twin = tiny_zoo.subset([0, 1, 2, 3])
+    assert health.ceiling_of(tiny_zoo, twin)["ceiling_networks"] <= 4
+    with pytest.raises(ValueError, match="lacks some of the 4 networks"):
+        health.ceiling_of(tiny_zoo.subset([0, 2, 3, 4, 5]), twin)
