@@ -21,14 +21,23 @@ def main() -> None:
     for dataset in data.present(["digits", "cifar10"]):
         splits = data.load(dataset)
         for width in WIDTHS:
-            s = experiments.Scale(0, 0, 0, 0, live_epochs=12, width=width,
-                                  train_fraction=1.0 if dataset == "digits" else 0.25)  # fmt: skip
+            s = experiments.Scale(
+                0,
+                0,
+                0,
+                0,
+                live_epochs=12,
+                width=width,
+                train_fraction=1.0 if dataset == "digits" else 0.25,
+            )
             arch = families.resnet(splits.input_shape, splits.num_classes, width)
             cost = experiments.overhead(experiments.live(arch, dataset, s, device="cpu"))
-            print(f"{dataset}, ResNet-style width {width}: training "
-                  f"{cost['train seconds / epoch']:.2f} s/epoch, proxy "
-                  f"{cost['proxy seconds / evaluation']:.3f} s/evaluation = "
-                  f"{cost['proxy / epoch']:.3f} epoch (paper < 0.5; target ≤ 0.25)")  # fmt: skip
+            print(
+                f"{dataset}, ResNet-style width {width}: training "
+                f"{cost['train seconds / epoch']:.2f} s/epoch, proxy "
+                f"{cost['proxy seconds / evaluation']:.3f} s/evaluation = "
+                f"{cost['proxy / epoch']:.3f} epoch (paper < 0.5; target ≤ 0.25)"
+            )
 
 
 if __name__ == "__main__":

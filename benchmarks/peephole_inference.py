@@ -23,9 +23,18 @@ BOOK = experiments.scale_of("digits", "book")
 
 def sampled_codes(n: int, seed: int = 0) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
-    return [ulc.encode(blocks.sample(rng, input_shape=(1, 8, 8), num_classes=10,
-                                     base_width=BOOK.base_width, max_params=BOOK.max_params)[0])
-            for _ in range(n)]  # fmt: skip
+    return [
+        ulc.encode(
+            blocks.sample(
+                rng,
+                input_shape=(1, 8, 8),
+                num_classes=10,
+                base_width=BOOK.base_width,
+                max_params=BOOK.max_params,
+            )[0]
+        )
+        for _ in range(n)
+    ]
 
 
 def lstm_flops(codes, config=model.SEC_5_1) -> float:
@@ -60,12 +69,18 @@ def main() -> None:
     bf16 = len(queries) / (time.perf_counter() - start)
     lengths = [len(c) for c in codes]
     print(f"architectures: {len(codes)} sampled, {np.mean(lengths):.0f} encoded layers on average")
-    print(f"training on {n_train} architectures, {config.epochs} epochs (book scale): "
-          f"{training:.1f} s")  # fmt: skip
-    print(f"batched: {batched:,.0f} architectures/s; one at a time: {single:,.0f}/s; "
-          f"ratio {batched / single:.1f} (target ≥ 10,000/s batched)")  # fmt: skip
-    print(f"batched under bfloat16 autocast: {bf16:,.0f} architectures/s ({bf16 / batched:.1f}× "
-          f"float32; largest prediction difference {np.abs(low - exact).max():.4f})")  # fmt: skip
+    print(
+        f"training on {n_train} architectures, {config.epochs} epochs (book scale): "
+        f"{training:.1f} s"
+    )
+    print(
+        f"batched: {batched:,.0f} architectures/s; one at a time: {single:,.0f}/s; "
+        f"ratio {batched / single:.1f} (target ≥ 10,000/s batched)"
+    )
+    print(
+        f"batched under bfloat16 autocast: {bf16:,.0f} architectures/s ({bf16 / batched:.1f}× "
+        f"float32; largest prediction difference {np.abs(low - exact).max():.4f})"
+    )
     achieved, peak = lstm_flops(queries) / seconds / 1e9, matmul_gflops()
     print(
         f"LSTM projections: {achieved:.1f} GFLOP/s; dense 2048² matmul: {peak:.1f} GFLOP/s; "

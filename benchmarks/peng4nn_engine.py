@@ -51,8 +51,9 @@ def half_epoch_ms(seed: int = 0) -> float:
     """Milliseconds of training half an epoch on digits (a `peng4nn` network, 32 filters)."""
     splits = data.load("digits")
     rng = np.random.default_rng(seed)
-    arch, recipe, _ = family.sample(rng, input_shape=splits.input_shape, num_classes=10,
-                                    max_filters=32, max_params=60_000)  # fmt: skip
+    arch, recipe, _ = family.sample(
+        rng, input_shape=splits.input_shape, num_classes=10, max_filters=32, max_params=60_000
+    )
     recipe = train.Recipe(lr=0.05, epochs=10)
     train.train(arch, recipe, splits, eval_every=0.5)  # warm-up: lazy imports, allocations
     start = time.perf_counter()
@@ -72,8 +73,10 @@ def main() -> None:
     print(f"engine iteration (fit + analysis): {per_iteration:.1f} ms")
     print(f"half an epoch of training on digits: {training:.1f} ms")
     print(f"ratio engine / training per iteration: {per_iteration / training:.2f}")
-    print(f"replay of a 500-network zoo: {replay_seconds:.1f} s "
-          f"(mean stop epoch {np.mean(stops):.1f} of 20)")  # fmt: skip
+    print(
+        f"replay of a 500-network zoo: {replay_seconds:.1f} s "
+        f"(mean stop epoch {np.mean(stops):.1f} of 20)"
+    )
 
 
 if __name__ == "__main__":

@@ -39,8 +39,9 @@ def sample(n: int, splits) -> list:
     rng = np.random.default_rng(0)
     nets = []
     for i in range(n):
-        arch, recipe, _ = family.sample(rng, input_shape=splits.input_shape, num_classes=10,
-                                        epochs=EPOCHS)  # fmt: skip
+        arch, recipe, _ = family.sample(
+            rng, input_shape=splits.input_shape, num_classes=10, epochs=EPOCHS
+        )
         nets.append((arch, recipe, i))
     return nets
 
@@ -62,8 +63,10 @@ def main() -> None:
         seconds = time.perf_counter() - start
         rate = n * EPOCHS / seconds
         flops = sum(training_flops(a, r.train_fraction * n_train * EPOCHS) for a, r, _ in nets[:n])
-        print(f"N = {n:5d}: batched {rate:7.1f} network-epochs/s, {rate / single:5.1f}× one at "
-              f"a time; training {flops / seconds / 1e9:.2f} GFLOP/s")  # fmt: skip
+        print(
+            f"N = {n:5d}: batched {rate:7.1f} network-epochs/s, {rate / single:5.1f}× one at "
+            f"a time; training {flops / seconds / 1e9:.2f} GFLOP/s"
+        )
     print(f"dense 2048² matmul on this machine: {peak:.1f} GFLOP/s")
 
 

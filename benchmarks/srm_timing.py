@@ -42,15 +42,20 @@ def timed(regressor: str, curves, table, query_curves, query_table, repeats: int
 def main() -> None:
     curves, table = synthetic(100)
     query_curves, query_table = synthetic(1000, seed=1)
-    results = {r: timed(r, curves, table, query_curves, query_table)
-               for r in ("nu_svr_rbf", "ols_linear")}  # fmt: skip
+    results = {
+        r: timed(r, curves, table, query_curves, query_table) for r in ("nu_svr_rbf", "ols_linear")
+    }
     for name, (search, fit, query) in results.items():
-        print(f"{name:11s} search+LOOCV {search:7.2f} s | fit {fit * 1e3:7.2f} ms | "
-              f"query {query * 1e6:7.2f} µs/network")  # fmt: skip
+        print(
+            f"{name:11s} search+LOOCV {search:7.2f} s | fit {fit * 1e3:7.2f} ms | "
+            f"query {query * 1e6:7.2f} µs/network"
+        )
     svr, ols = results["nu_svr_rbf"], results["ols_linear"]
     print(f"ν-SVR / OLS: fit ×{svr[1] / ols[1]:.2f}, query ×{svr[2] / ols[2]:.2f}")
-    print(f"ν-SVR vs the paper: fit {svr[1]:.4f} s (paper {PAPER_FIT_S} s), "
-          f"query {svr[2]:.6f} s (paper {PAPER_QUERY_S} s)")  # fmt: skip
+    print(
+        f"ν-SVR vs the paper: fit {svr[1]:.4f} s (paper {PAPER_FIT_S} s), "
+        f"query {svr[2]:.6f} s (paper {PAPER_QUERY_S} s)"
+    )
 
 
 if __name__ == "__main__":

@@ -40,9 +40,16 @@ from common.plugins import lookup
 
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 LAYER_TYPES = (
-    "conv", "maxpool", "avgpool", "batchnorm", "dropout", "global_avg_pool", "flatten", "linear",
+    "conv",
+    "maxpool",
+    "avgpool",
+    "batchnorm",
+    "dropout",
+    "global_avg_pool",
+    "flatten",
+    "linear",
     *ACTIVATIONS,
-)  # fmt: skip
+)
 WEIGHT_LAYERS = ("conv", "linear")  # what `depth` counts
 CUSTOM_LAYERS: dict[str, Callable] = {}
 
@@ -108,8 +115,7 @@ def _conv(layer: dict, shape: tuple, where: str):
     if groups < 1 or c_in % groups or c_out % groups:
         raise ValueError(f"{where}: groups={groups} must divide {c_in} and {c_out} channels")
     out = (c_out, _spatial(shape[1], kh, sh, ph), _spatial(shape[2], kw, sw, pw))
-    module = partial(nn.Conv2d, c_in, c_out, (kh, kw), (sh, sw), (ph, pw), groups=groups,
-                     bias=bias)  # fmt: skip
+    module = partial(nn.Conv2d, c_in, c_out, (kh, kw), (sh, sw), (ph, pw), groups=groups, bias=bias)
     return module, out, c_out * (c_in // groups) * kw * kh + c_out * bias
 
 
@@ -146,16 +152,24 @@ BUILT_IN: dict[str, Callable] = {
     "conv": _conv,
     "maxpool": _pool(nn.MaxPool2d, "maxpool"),
     "avgpool": _pool(nn.AvgPool2d, "avgpool"),
-    "batchnorm": lambda layer, shape, where: (partial(nn.BatchNorm2d, shape[0]), shape,
-                                              2 * shape[0]),
-    "dropout": lambda layer, shape, where: (partial(nn.Dropout, float(layer.get("p", 0.5))),
-                                            shape, 0),
+    "batchnorm": lambda layer, shape, where: (
+        partial(nn.BatchNorm2d, shape[0]),
+        shape,
+        2 * shape[0],
+    ),
+    "dropout": lambda layer, shape, where: (
+        partial(nn.Dropout, float(layer.get("p", 0.5))),
+        shape,
+        0,
+    ),
     "global_avg_pool": _global_avg_pool,
     "flatten": lambda layer, shape, where: (nn.Flatten, (math.prod(shape),), 0),
     "linear": _linear,
-    **{kind: (lambda layer, shape, where, m=module: (m, shape, 0))
-       for kind, module in ACTIVATIONS.items()},
-}  # fmt: skip
+    **{
+        kind: (lambda layer, shape, where, m=module: (m, shape, 0))
+        for kind, module in ACTIVATIONS.items()
+    },
+}
 SPATIAL_ONLY = ("conv", "maxpool", "avgpool", "batchnorm", "global_avg_pool")
 
 
@@ -253,9 +267,11 @@ def vgg_style(input_shape, num_classes: int, width: int, stages: int = 3, convs:
     layers = []
     for stage in range(stages):
         for _ in range(convs):
-            layers += [{"type": "conv", "kernel": 3, "padding": 1,
-                        "out_channels": width * 2**stage},
-                       {"type": "batchnorm"}, {"type": "relu"}]  # fmt: skip
+            layers += [
+                {"type": "conv", "kernel": 3, "padding": 1, "out_channels": width * 2**stage},
+                {"type": "batchnorm"},
+                {"type": "relu"},
+            ]
         layers.append({"type": "maxpool", "kernel": 2, "stride": 2})
     layers += [{"type": "global_avg_pool"}, {"type": "linear", "out_features": num_classes}]
     return Architecture(tuple(input_shape), num_classes, layers)

@@ -63,9 +63,13 @@ def execute(name: str, source: Path, out_dir: Path, parameters: dict) -> Outcome
     start = time.perf_counter()
     try:
         papermill.execute_notebook(
-            str(source), str(output), parameters=parameters, kernel_name="python3",
-            cwd=str(source.parent), progress_bar=False,
-        )  # fmt: skip
+            str(source),
+            str(output),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=str(source.parent),
+            progress_bar=False,
+        )
     except papermill.PapermillExecutionError as failed:
         first_line = (failed.source or "").strip().splitlines()[:1]
         error = (

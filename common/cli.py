@@ -116,8 +116,12 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="minibatch imposed on every network (default: the family's)",
     )
-    b.add_argument("--replicate", type=int, default=0,
-                   help="train the same networks from other seeds (noise ceiling)")  # fmt: skip
+    b.add_argument(
+        "--replicate",
+        type=int,
+        default=0,
+        help="train the same networks from other seeds (noise ceiling)",
+    )
     b.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
     b.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
     b.add_argument("--root", default=None, help="data root (default NNPERF_DATA)")
@@ -138,9 +142,14 @@ def parser() -> argparse.ArgumentParser:
 
     i = zoo_sub.add_parser("info", help="summarise a zoo")
     i.add_argument("path")
-    i.add_argument("--ceiling", type=int, default=0, metavar="N",
-                   help="train the first N networks again from other seeds (kept beside the "
-                        "zoo) and report the noise ceiling")  # fmt: skip
+    i.add_argument(
+        "--ceiling",
+        type=int,
+        default=0,
+        metavar="N",
+        help="train the first N networks again from other seeds (kept beside the "
+        "zoo) and report the noise ceiling",
+    )
     i.add_argument("--root", default=None, help="data root (default NNPERF_DATA)")
     i.set_defaults(func=_zoo_info)
     return top

@@ -197,15 +197,26 @@ def evaluate(
                 for size in sizes if p.requires.training_networks else [0]:
                     result = _run_one(p, zoo.subset(order[:size]), held, truth, budget, target)
                     rows.append(
-                        {"method": p.name, "budget": float(budget), "train_size": size,
-                         "seed": s, "n_test": len(truth), **result}
-                    )  # fmt: skip
+                        {
+                            "method": p.name,
+                            "budget": float(budget),
+                            "train_size": size,
+                            "seed": s,
+                            "n_test": len(truth),
+                            **result,
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
-def predictions(predictors: Sequence[Predictor], zoo: Zoo, budget: float,
-                target: str = "final_val_acc", train_size: int = 100,
-                seed: int = 0) -> pd.DataFrame:  # fmt: skip
+def predictions(
+    predictors: Sequence[Predictor],
+    zoo: Zoo,
+    budget: float,
+    target: str = "final_val_acc",
+    train_size: int = 100,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Predicted against true values on the held-out networks of `evaluate`'s split for
     `seed` (the scatter plots): one row per (method, network)."""
     valid = np.flatnonzero(np.isfinite(zoo.target(target)))
@@ -217,8 +228,9 @@ def predictions(predictors: Sequence[Predictor], zoo: Zoo, budget: float,
             continue
         fitting = train if p.requires.training_networks else zoo.subset([])
         _, pred, _, _ = fit_predict(p, fitting, held, budget, target)
-        parts.append(pd.DataFrame({"method": p.name, "actual": held.target(target),
-                                   "predicted": pred}))  # fmt: skip
+        parts.append(
+            pd.DataFrame({"method": p.name, "actual": held.target(target), "predicted": pred})
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -252,14 +264,37 @@ class ComparisonScale:
 # weights_to_acc.experiments): the blocks zoo is the Peephole chapter's own (the same spec,
 # one build serves both), 15 epochs at batch 16 with Adam; the Small CNNs at batch 8.
 COMPARISON_SCALES = {
-    "smoke": ComparisonScale("digits", 20, 20, 2.0, (8,), (0,), 4, 4_000, orderings=2,
-                             n_search=2, predictor_epochs=5),
-    "book": ComparisonScale("digits", 160, 240, 15.0, (25, 50, 100), (0, 1, 2), 16, 150_000,
-                            blocks_lr=1e-3, blocks_optimizer="adam", blocks_batch=16,
-                            smallcnn_batch=8, blocks_copies=1),
-    "paper": ComparisonScale("cifar10", 1000, 1000, 200.0, (50, 100, 200), tuple(range(5)),
-                             16, None, n_search=100, predictor_epochs=300),
-}  # fmt: skip
+    "smoke": ComparisonScale(
+        "digits", 20, 20, 2.0, (8,), (0,), 4, 4_000, orderings=2, n_search=2, predictor_epochs=5
+    ),
+    "book": ComparisonScale(
+        "digits",
+        160,
+        240,
+        15.0,
+        (25, 50, 100),
+        (0, 1, 2),
+        16,
+        150_000,
+        blocks_lr=1e-3,
+        blocks_optimizer="adam",
+        blocks_batch=16,
+        smallcnn_batch=8,
+        blocks_copies=1,
+    ),
+    "paper": ComparisonScale(
+        "cifar10",
+        1000,
+        1000,
+        200.0,
+        (50, 100, 200),
+        tuple(range(5)),
+        16,
+        None,
+        n_search=100,
+        predictor_epochs=300,
+    ),
+}
 COMPARISON_PROBES = ("weight_stats", "fh")  # W̃_L for the weights GBM, Cao's estimate
 
 
@@ -281,11 +316,18 @@ def comparison_zoos(scale: str, seed: int = 0, dataset: str | None = None) -> di
         options |= {"lr": s.blocks_lr, "optimizer": s.blocks_optimizer}
     options |= {"copies": s.blocks_copies} if s.blocks_copies != 2 else {}
     return {
-        "architectures": ZooSpec("blocks", dataset, s.blocks, family_options=options,
-                                 batch_size=s.blocks_batch, **common),
-        "hyperparameters": ZooSpec("smallcnn", dataset, s.smallcnn, scaling="symmetric",
-                                   batch_size=s.smallcnn_batch, **common),
-    }  # fmt: skip
+        "architectures": ZooSpec(
+            "blocks", dataset, s.blocks, family_options=options, batch_size=s.blocks_batch, **common
+        ),
+        "hyperparameters": ZooSpec(
+            "smallcnn",
+            dataset,
+            s.smallcnn,
+            scaling="symmetric",
+            batch_size=s.smallcnn_batch,
+            **common,
+        ),
+    }
 
 
 def comparison_budgets(epochs: float) -> list[float]:
@@ -300,10 +342,12 @@ def cost_map(table: pd.DataFrame, metric: str = "kendall_tau") -> pd.DataFrame:
     per network plus predictor seconds) and the mean `metric`."""
     largest = table[table.train_size.isin([0, table.train_size.max()])]
     out = largest.groupby(["method", "budget"]).agg(
-        init_epochs=("init_epochs", "mean"), query_epochs=("epochs_per_network", "mean"),
+        init_epochs=("init_epochs", "mean"),
+        query_epochs=("epochs_per_network", "mean"),
         query_seconds=("query_seconds_per_network", "mean"),
-        fit_seconds=("fit_seconds", "mean"), score=(metric, "mean"),
-    )  # fmt: skip
+        fit_seconds=("fit_seconds", "mean"),
+        score=(metric, "mean"),
+    )
     return out.rename(columns={"score": metric}).reset_index()
 
 
@@ -317,24 +361,50 @@ def decision_table(tables: dict[str, pd.DataFrame], metric: str = "kendall_tau")
         for budget, group in means.groupby(level=0):
             ranked = group.droplevel(0).sort_values(ascending=False)
             second = ranked.index[1] if len(ranked) > 1 else "-"
-            rows.append({"search space": space, "budget": budget, "use": ranked.index[0],
-                         metric: ranked.iloc[0], "runner-up": second,
-                         "margin": ranked.iloc[0] - ranked.iloc[1] if len(ranked) > 1
-                         else np.nan})  # fmt: skip
+            rows.append(
+                {
+                    "search space": space,
+                    "budget": budget,
+                    "use": ranked.index[0],
+                    metric: ranked.iloc[0],
+                    "runner-up": second,
+                    "margin": ranked.iloc[0] - ranked.iloc[1] if len(ranked) > 1 else np.nan,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 CLAIMS = (  # (paper, claim, method, baseline or None, budget: "zero" or "quarter")
     ("Peephole", "architecture alone ranks networks (τ at budget 0)", "Peephole", None, "zero"),
-    ("Baker et al.", "SRM beats the last seen value (Δτ at 25 %)", "SRM[nu_svr_rbf]",
-     "LastSeenValue", "quarter"),
-    ("PEng4NN", "its estimate beats the last seen value (Δτ at 25 %)", "PEng4NNPredictor",
-     "LastSeenValue", "quarter"),
-    ("Cao et al.", "the ensemble beats the last seen value (Δτ at 25 %)", "FeatureHistory",
-     "LastSeenValue", "quarter"),
-    ("Unterthiner et al.", "weights GBM beats the last seen value (Δτ at 25 %)", "Weights[gbm]",
-     "LastSeenValue", "quarter"),
-)  # fmt: skip
+    (
+        "Baker et al.",
+        "SRM beats the last seen value (Δτ at 25 %)",
+        "SRM[nu_svr_rbf]",
+        "LastSeenValue",
+        "quarter",
+    ),
+    (
+        "PEng4NN",
+        "its estimate beats the last seen value (Δτ at 25 %)",
+        "PEng4NNPredictor",
+        "LastSeenValue",
+        "quarter",
+    ),
+    (
+        "Cao et al.",
+        "the ensemble beats the last seen value (Δτ at 25 %)",
+        "FeatureHistory",
+        "LastSeenValue",
+        "quarter",
+    ),
+    (
+        "Unterthiner et al.",
+        "weights GBM beats the last seen value (Δτ at 25 %)",
+        "Weights[gbm]",
+        "LastSeenValue",
+        "quarter",
+    ),
+)
 
 
 def claims(table: pd.DataFrame, quarter: float, metric: str = "kendall_tau") -> pd.DataFrame:

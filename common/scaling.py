@@ -33,8 +33,11 @@ def curve(measure: Callable[[int, int], float], sizes: Sequence[int], seeds: Seq
     """``measure(n, seed)`` for every training-set size and seed: columns size, seed, value."""
     if not sizes or not seeds:
         raise ValueError("need at least one training-set size and one seed")
-    rows = [{"size": int(n), "seed": int(s), "value": float(measure(int(n), int(s)))}
-            for n in sorted(sizes) for s in seeds]  # fmt: skip
+    rows = [
+        {"size": int(n), "seed": int(s), "value": float(measure(int(n), int(s)))}
+        for n in sorted(sizes)
+        for s in seeds
+    ]
     return pd.DataFrame(rows)
 
 
@@ -47,13 +50,22 @@ def summary(points: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
         mean, n = values.mean(), len(values)
         sd = values.std(ddof=1) if n > 1 else 0.0
         half = stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n) if n > 1 else 0.0
-        out.append({"size": size, "mean": mean, "sd": sd, "lo": mean - half, "hi": mean + half,
-                    "splits": n})  # fmt: skip
+        out.append(
+            {
+                "size": size,
+                "mean": mean,
+                "sd": sd,
+                "lo": mean - half,
+                "hi": mean + half,
+                "splits": n,
+            }
+        )
     return pd.DataFrame(out)
 
 
-def verdict(points: pd.DataFrame, paper: float, ceiling: float | None = None,
-            higher_is_better: bool = True) -> str:  # fmt: skip
+def verdict(
+    points: pd.DataFrame, paper: float, ceiling: float | None = None, higher_is_better: bool = True
+) -> str:
     """`HOLDS`, `TREND` or `FAILS` (see the module), with a note when `paper` lies beyond
     our noise `ceiling`."""
     table = summary(points)
@@ -72,16 +84,28 @@ def verdict(points: pd.DataFrame, paper: float, ceiling: float | None = None,
     return text
 
 
-def plot(points: pd.DataFrame, paper: float, ceiling: float | None, metric: str,
-         paper_label: str = "paper", ax=None):  # fmt: skip
+def plot(
+    points: pd.DataFrame,
+    paper: float,
+    ceiling: float | None,
+    metric: str,
+    paper_label: str = "paper",
+    ax=None,
+):
     """The curve (mean and interval over splits), the paper's value and our ceiling."""
     import matplotlib.pyplot as plt
 
     ax = ax or plt.subplots(figsize=(5.5, 3.4))[1]
     table = summary(points)
     ax.plot(table["size"], table["mean"], marker="o", color="black", label="ours (mean)")
-    ax.fill_between(table["size"], table["lo"], table["hi"], color="grey", alpha=0.3,
-                    label="95 % interval over splits")  # fmt: skip
+    ax.fill_between(
+        table["size"],
+        table["lo"],
+        table["hi"],
+        color="grey",
+        alpha=0.3,
+        label="95 % interval over splits",
+    )
     ax.axhline(paper, color="tab:red", ls="--", label=paper_label)
     if ceiling is not None:
         ax.axhline(ceiling, color="tab:blue", ls=":", label="our noise ceiling")

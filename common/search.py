@@ -72,8 +72,9 @@ class ZooObjective:
         values = zoo.curve(curve) if values is None else np.asarray(values, dtype=float)
         if values.shape != (len(zoo), len(zoo.eval_epochs)):
             expected = (len(zoo), len(zoo.eval_epochs))
-            raise ValueError(f"values of shape {values.shape}; expected {expected} "
-                             "(networks × evaluations)")  # fmt: skip
+            raise ValueError(
+                f"values of shape {values.shape}; expected {expected} (networks × evaluations)"
+            )
         self.values = values[:, whole]
         self.max_epochs = int(self.epochs[-1])
 
@@ -130,9 +131,14 @@ def successive_halving(configs: list, r: float, s: int, eta: float, evaluate: Ev
     return trials
 
 
-def hyperband(sample: Callable[[int], list], objective: Objective, max_resource: int,
-              eta: float = 3, evaluate: Evaluate | None = None,
-              repeats: int = 1) -> SearchResult:  # fmt: skip
+def hyperband(
+    sample: Callable[[int], list],
+    objective: Objective,
+    max_resource: int,
+    eta: float = 3,
+    evaluate: Evaluate | None = None,
+    repeats: int = 1,
+) -> SearchResult:
     """Hyperband (Li et al., Algorithm 1) over `sample(n)` configurations, `repeats` times in
     a row (Baker et al. run 40 consecutive Hyperband iterations, Fig. 6).
 
@@ -176,12 +182,16 @@ def outcome(result: SearchResult, truth: np.ndarray, max_resource: int) -> dict:
     """The network a search selects (best signal among its full-budget trials), its regret
     against the best network of the zoo, and the epochs the search spent."""
     chosen = result.best(min_resource=max_resource).config
-    return {"selected": chosen, "regret": float(np.nanmax(truth) - truth[chosen]),
-            "epochs": result.total_epochs}  # fmt: skip
+    return {
+        "selected": chosen,
+        "regret": float(np.nanmax(truth) - truth[chosen]),
+        "epochs": result.total_epochs,
+    }
 
 
-def median_pruner_search(objective: ZooObjective, n_trials: int, seed: int = 0,
-                         warmup: int = 1) -> SearchResult:  # fmt: skip
+def median_pruner_search(
+    objective: ZooObjective, n_trials: int, seed: int = 0, warmup: int = 1
+) -> SearchResult:
     """Optuna's MedianPruner (the practitioner's default) over a replayed zoo: configurations
     drawn at random, each stopped when its value falls below the median of earlier trials
     at the same epoch."""
@@ -208,21 +218,35 @@ def median_pruner_search(objective: ZooObjective, n_trials: int, seed: int = 0,
     return result
 
 
-def rule_search(stop_epochs: np.ndarray, estimates: np.ndarray, truth: np.ndarray,
-                max_resource: int, order: np.ndarray) -> dict:  # fmt: skip
+def rule_search(
+    stop_epochs: np.ndarray,
+    estimates: np.ndarray,
+    truth: np.ndarray,
+    max_resource: int,
+    order: np.ndarray,
+) -> dict:
     """A search whose every configuration trains until its own stopping rule fires (NaN:
     never, so to `max_resource`) and is valued by its estimate; the best estimate wins
     (PEng4NN's engine). `order` only fixes which configurations are searched."""
     stop = np.where(np.isfinite(stop_epochs), stop_epochs, max_resource)[order]
     value = np.where(np.isfinite(estimates), estimates, -np.inf)[order]
     chosen = int(order[int(np.argmax(value))])
-    return {"selected": chosen, "regret": float(np.nanmax(truth) - truth[chosen]),
-            "epochs": float(np.ceil(stop).sum())}  # fmt: skip
+    return {
+        "selected": chosen,
+        "regret": float(np.nanmax(truth) - truth[chosen]),
+        "epochs": float(np.ceil(stop).sum()),
+    }
 
 
-def replay_searches(zoo: Zoo, signals: dict, truth: np.ndarray, orderings: int = 10,
-                    eta: float = 3, rules: dict | None = None,
-                    seed: int = 0) -> pd.DataFrame:  # fmt: skip
+def replay_searches(
+    zoo: Zoo,
+    signals: dict,
+    truth: np.ndarray,
+    orderings: int = 10,
+    eta: float = 3,
+    rules: dict | None = None,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Simulated searches over a zoo, `orderings` random orders each: random search with
     full training of k = (Hyperband's epochs) / R configurations, Hyperband with every signal
     of `signals` (name -> [n, evals] values aligned with the zoo's evaluations; ``last seen
@@ -234,20 +258,23 @@ def replay_searches(zoo: Zoo, signals: dict, truth: np.ndarray, orderings: int =
     rows = []
     for o in range(orderings):
         order = np.random.default_rng(seed + o).permutation(n)
-        runs = {f"Hyperband[{name}]": hyperband(
-                    sampler_without_replacement(n, seed + o), ZooObjective(zoo, values=v), R, eta)
-                for name, v in signals.items()}  # fmt: skip
+        runs = {
+            f"Hyperband[{name}]": hyperband(
+                sampler_without_replacement(n, seed + o), ZooObjective(zoo, values=v), R, eta
+            )
+            for name, v in signals.items()
+        }
         budget = runs[next(iter(runs))].total_epochs if runs else n * R
         k = min(n, max(1, budget // R))
         first = [int(i) for i in order[:k]]
-        runs["random search (full training)"] = random_search(lambda m, c=first: c[:m], plain,
-                                                              k, R)  # fmt: skip
+        runs["random search (full training)"] = random_search(lambda m, c=first: c[:m], plain, k, R)
         runs["MedianPruner"] = median_pruner_search(plain, k * 2, seed + o)
         for name, result in runs.items():
             rows.append({"search": name, "ordering": o, **outcome(result, truth, R)})
         for name, (stops, estimates) in (rules or {}).items():
-            rows.append({"search": name, "ordering": o,
-                         **rule_search(stops, estimates, truth, R, order)})  # fmt: skip
+            rows.append(
+                {"search": name, "ordering": o, **rule_search(stops, estimates, truth, R, order)}
+            )
     return pd.DataFrame(rows)
 
 
@@ -256,9 +283,10 @@ def search_summary(runs: pd.DataFrame, n_networks: int, max_resource: int) -> pd
     speed-up over training every network fully where it did (regret 0)."""
     full = n_networks * max_resource
     out = runs.groupby("search").agg(
-        regret=("regret", "mean"), epochs=("epochs", "mean"),
+        regret=("regret", "mean"),
+        epochs=("epochs", "mean"),
         zero_regret=("regret", lambda r: float(np.mean(r <= 0))),
-    )  # fmt: skip
+    )
     found = runs[runs.regret <= 0].groupby("search").epochs.mean()
     out["speed-up at zero regret"] = full / found.reindex(out.index)
     return out.reset_index()

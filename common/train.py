@@ -209,8 +209,18 @@ class Run:
     `train` iterates a run to the end. Arguments are those of `train`.
     """
 
-    def __init__(self, arch, recipe, splits, *, seed=0, eval_every=1.0, probes=None,
-                 device="auto", keep_weights=False):  # fmt: skip
+    def __init__(
+        self,
+        arch,
+        recipe,
+        splits,
+        *,
+        seed=0,
+        eval_every=1.0,
+        probes=None,
+        device="auto",
+        keep_weights=False,
+    ):
         if tuple(arch.input_shape) != tuple(splits.input_shape):
             raise ValueError(f"architecture input {arch.input_shape} != data {splits.input_shape}")
         if arch.num_classes != splits.num_classes:
@@ -343,8 +353,16 @@ def train(
     Returns:
         A `RunResult`; its status is ``diverged`` if a loss or weight became non-finite.
     """
-    run = Run(arch, recipe, splits, seed=seed, eval_every=eval_every, probes=probes,
-              device=device, keep_weights=keep_weights)  # fmt: skip
+    run = Run(
+        arch,
+        recipe,
+        splits,
+        seed=seed,
+        eval_every=eval_every,
+        probes=probes,
+        device=device,
+        keep_weights=keep_weights,
+    )
     for _ in run:
         pass
     return run.result()

@@ -218,10 +218,15 @@ def train_network(task: dict) -> dict:
     spec, splits, device = _prepare(task)
     arch, recipe, extra, seed = _network(spec, task["index"], splits)
     result = train.train(
-        arch, recipe, splits, seed=seed, eval_every=spec.eval_every, device=device,
+        arch,
+        recipe,
+        splits,
+        seed=seed,
+        eval_every=spec.eval_every,
+        device=device,
         probes={name: probes.make_probe(name) for name in spec.probes},
         keep_weights=spec.keep_weights,
-    )  # fmt: skip
+    )
     return _record(task["index"], seed, arch, recipe, extra, result, device)
 
 
@@ -236,13 +241,19 @@ def train_networks(task: dict) -> list[dict]:
     nets = [_network(spec, i, splits) for i in task["indices"]]
     factories = {name: (lambda name=name: probes.make_probe(name)) for name in spec.probes}
     results = BATCH_TRAINERS[spec.family](
-        [(arch, recipe, seed) for arch, recipe, _, seed in nets], splits,
-        eval_every=spec.eval_every, probes=factories, device=device,
+        [(arch, recipe, seed) for arch, recipe, _, seed in nets],
+        splits,
+        eval_every=spec.eval_every,
+        probes=factories,
+        device=device,
         keep_weights=spec.keep_weights,
-    )  # fmt: skip
-    return [_record(i, seed, arch, recipe, extra, result, device)
-            for i, (arch, recipe, extra, seed), result
-            in zip(task["indices"], nets, results, strict=True)]  # fmt: skip
+    )
+    return [
+        _record(i, seed, arch, recipe, extra, result, device)
+        for i, (arch, recipe, extra, seed), result in zip(
+            task["indices"], nets, results, strict=True
+        )
+    ]
 
 
 def _record(index, seed, arch, recipe, extra, result, device) -> dict:
@@ -252,12 +263,20 @@ def _record(index, seed, arch, recipe, extra, result, device) -> dict:
     if result.weights is not None:
         arrays["weights"] = result.weights
     return {
-        "idx": index, "seed": seed, "status": result.status,
-        "arch": arch.to_json(), "recipe": json.dumps(recipe.to_dict()),
-        "extra": json.dumps(extra), "n_params": archs.num_params(arch),
-        "depth": archs.depth(arch), "test_acc": result.test_acc, "test_loss": result.test_loss,
-        "wall_time": result.wall_time, "device": str(device), "arrays": arrays,
-    }  # fmt: skip
+        "idx": index,
+        "seed": seed,
+        "status": result.status,
+        "arch": arch.to_json(),
+        "recipe": json.dumps(recipe.to_dict()),
+        "extra": json.dumps(extra),
+        "n_params": archs.num_params(arch),
+        "depth": archs.depth(arch),
+        "test_acc": result.test_acc,
+        "test_loss": result.test_loss,
+        "wall_time": result.wall_time,
+        "device": str(device),
+        "arrays": arrays,
+    }
 
 
 def _init_worker() -> None:
@@ -355,8 +374,12 @@ def build(
         # workers import the family's module (and `modules`) so that run-time registrations
         # are seen; __main__ cannot be imported by a spawned worker
         modules = [m for m in [*modules, get_family(spec.family).__module__] if m != "__main__"]
-        base = {"spec": spec.to_dict(), "root": None if root is None else str(root),
-                "device": device, "modules": modules}  # fmt: skip
+        base = {
+            "spec": spec.to_dict(),
+            "root": None if root is None else str(root),
+            "device": device,
+            "modules": modules,
+        }
         workers = min(len(missing), os.cpu_count() or 1)
         # batch-trained families get chunks of networks, the others one network per task
         size = min(BATCH_CHUNK, math.ceil(len(missing) / workers)) if _batchable(spec) else 1
@@ -544,9 +567,12 @@ class Zoo:
         table["status"] = np.where((seen < n) & (self.table["status"] != "ok"), "diverged", "ok")
         arrays = [{k: v for k, v in a.items() if k != "weights"} for a in self.arrays]
         return replace(
-            self, table=table, eval_epochs=self.eval_epochs[:n], arrays=arrays,
+            self,
+            table=table,
+            eval_epochs=self.eval_epochs[:n],
+            arrays=arrays,
             budget=float(budget),
-        )  # fmt: skip
+        )
 
 
 def load(path: str | os.PathLike) -> Zoo:

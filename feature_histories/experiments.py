@@ -27,8 +27,11 @@ PAPER = {
     "fig2": "the ensemble reaches the final 77 % at epoch 75 of 200 (2.7× sooner)",
     "overhead": "under half an epoch (Sec. 3.1.3)",
     # Table 1, NAS-Bench-201 CIFAR-10 test accuracy (%): without → with the proxy
-    "table1": {"random search": (93.21, 93.45), "Hyperband": (93.36, 93.77),
-               "BOHB": (93.35, 93.45)},
+    "table1": {
+        "random search": (93.21, 93.45),
+        "Hyperband": (93.36, 93.77),
+        "BOHB": (93.35, 93.45),
+    },
     "table1_optimum": 94.37,
     "not_reproduced": {
         "Table 2 (DARTS search)": "GPU-days on CIFAR-10",
@@ -36,7 +39,7 @@ PAPER = {
         "Table 4 (RandAugment)": "hundreds of full CIFAR/ImageNet runs",
         "Table 5 (ImageNet)": "ImageNet",
     },
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True)
@@ -53,11 +56,12 @@ class Scale:
 
 SCALES = {
     "smoke": {"digits": Scale(8, 3, 4, 1, 3, 4, orderings=2)},
-    "book": {"digits": Scale(100, 6, 4, 1, 12, 8),
-             "cifar10": Scale(0, 0, 0, 0, 8, 8, train_fraction=0.25)},
-    "paper": {"cifar10": Scale(1000, 200, 16, 5, 200, 64),
-              "cifar100": Scale(0, 0, 0, 0, 200, 64)},
-}  # fmt: skip
+    "book": {
+        "digits": Scale(100, 6, 4, 1, 12, 8),
+        "cifar10": Scale(0, 0, 0, 0, 8, 8, train_fraction=0.25),
+    },
+    "paper": {"cifar10": Scale(1000, 200, 16, 5, 200, 64), "cifar100": Scale(0, 0, 0, 0, 200, 64)},
+}
 
 
 def scale_of(dataset: str, scale: str) -> Scale:
@@ -80,9 +84,16 @@ def zoo_spec(dataset: str, scale: str, seed: int = 0) -> zoo.ZooSpec:
     s = scale_of(dataset, scale)
     if not s.n_networks:
         raise ValueError(f"no nb201 zoo at {scale!r} scale on {dataset!r}")
-    return zoo.ZooSpec("nb201", dataset, n_networks=s.n_networks, seed=seed,
-                       epochs=float(s.epochs), eval_every=1.0, probes=("fh",),
-                       family_options={"channels": s.channels, "cells": s.cells})  # fmt: skip
+    return zoo.ZooSpec(
+        "nb201",
+        dataset,
+        n_networks=s.n_networks,
+        seed=seed,
+        epochs=float(s.epochs),
+        eval_every=1.0,
+        probes=("fh",),
+        family_options={"channels": s.channels, "cells": s.cells},
+    )
 
 
 # ------------------------------------------------------------------------- live runs
@@ -93,11 +104,17 @@ def live(arch, dataset: str, s: Scale, seed: int = 0, device="auto"):
 
     Returns (per-epoch table of the three accuracies, the probe, the run's result)."""
     splits = data.load(dataset, seed=seed)
-    recipe = Recipe(**{**nb201.recipe(float(s.live_epochs)).to_dict(),
-                       "train_fraction": s.train_fraction, "batch_size": 64})  # fmt: skip
+    recipe = Recipe(
+        **{
+            **nb201.recipe(float(s.live_epochs)).to_dict(),
+            "train_fraction": s.train_fraction,
+            "batch_size": 64,
+        }
+    )
     probe = FeatureHistoryProbe(keep_predictions=True)
-    result = train.train(arch, recipe, splits, seed=seed, eval_every=1.0, probes={"fh": probe},
-                         device=device)  # fmt: skip
+    result = train.train(
+        arch, recipe, splits, seed=seed, eval_every=1.0, probes={"fh": probe}, device=device
+    )
     table = pd.DataFrame(result.probes["fh"], columns=list(KINDS))
     table.insert(0, "epoch", result.eval_epochs)
     return table, probe, result
@@ -127,8 +144,15 @@ def breakdown(probe: FeatureHistoryProbe, kind: str = "ensemble") -> pd.DataFram
     rows = []
     for epoch, p in enumerate(probe.per_image, 1):
         mine = p[kind]
-        rows.append({"epoch": epoch, "TP": np.sum(mine & final), "FP": np.sum(mine & ~final),
-                     "FN": np.sum(~mine & final), "TN": np.sum(~mine & ~final)})  # fmt: skip
+        rows.append(
+            {
+                "epoch": epoch,
+                "TP": np.sum(mine & final),
+                "FP": np.sum(mine & ~final),
+                "FN": np.sum(~mine & final),
+                "TN": np.sum(~mine & ~final),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -138,8 +162,9 @@ def family_curves(dataset: str, s: Scale, seed: int = 0, device="auto") -> pd.Da
     splits = data.load(dataset, seed=seed)
     parts = []
     for name, make in families.FAMILIES.items():
-        table, _, _ = live(make(splits.input_shape, splits.num_classes, s.width), dataset, s,
-                           seed, device)  # fmt: skip
+        table, _, _ = live(
+            make(splits.input_shape, splits.num_classes, s.width), dataset, s, seed, device
+        )
         parts.append(table.assign(family=name))
     return pd.concat(parts, ignore_index=True)
 
@@ -151,8 +176,11 @@ def overhead(table_probe_result) -> dict[str, float]:
     epochs = float(table.epoch.iloc[-1])
     train_seconds = (result.wall_time - probe.seconds) / epochs
     proxy_seconds = probe.times[-1]
-    return {"train seconds / epoch": train_seconds, "proxy seconds / evaluation": proxy_seconds,
-            "proxy / epoch": proxy_seconds / train_seconds}  # fmt: skip
+    return {
+        "train seconds / epoch": train_seconds,
+        "proxy seconds / evaluation": proxy_seconds,
+        "proxy / epoch": proxy_seconds / train_seconds,
+    }
 
 
 # ------------------------------------------------------------------------- the zoo
@@ -173,9 +201,14 @@ def over_epochs(z: zoo.Zoo) -> pd.DataFrame:
     for e, epoch in enumerate(z.eval_epochs):
         for k, kind in enumerate(KINDS):
             est = fh[:, e, k]
-            rows.append({"epoch": epoch, "estimate": kind,
-                         "absolute error": float(np.mean(np.abs(est - truth))),
-                         "Kendall tau": metrics.kendall_tau(truth, est)})  # fmt: skip
+            rows.append(
+                {
+                    "epoch": epoch,
+                    "estimate": kind,
+                    "absolute error": float(np.mean(np.abs(est - truth))),
+                    "Kendall tau": metrics.kendall_tau(truth, est),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -208,31 +241,52 @@ def search_table(z: zoo.Zoo, s: Scale, seed: int = 0) -> pd.DataFrame:
         for proxy in (False, True):
             outs = [fh_search.outcome(run(proxy, seed + o), z, R) for o in range(s.orderings)]
             paper = PAPER["table1"][name][int(proxy)]
-            rows.append({"search": name, "proxy": proxy,
-                         "accuracy %": 100 * np.mean([o["accuracy"] for o in outs]),
-                         "regret (points)": 100 * np.mean([o["regret"] for o in outs]),
-                         "epochs": np.mean([o["epochs"] for o in outs]),
-                         "paper accuracy %": paper})  # fmt: skip
+            rows.append(
+                {
+                    "search": name,
+                    "proxy": proxy,
+                    "accuracy %": 100 * np.mean([o["accuracy"] for o in outs]),
+                    "regret (points)": 100 * np.mean([o["regret"] for o in outs]),
+                    "epochs": np.mean([o["epochs"] for o in outs]),
+                    "paper accuracy %": paper,
+                }
+            )
     out = pd.DataFrame(rows)
     out.attrs["best in zoo %"] = 100 * np.nanmax(z.target("test_acc"))
     return out
 
 
-def summary(reached: dict, overheads: dict, errors: pd.DataFrame, searches: pd.DataFrame,
-            scale: str) -> pd.DataFrame:  # fmt: skip
+def summary(
+    reached: dict, overheads: dict, errors: pd.DataFrame, searches: pd.DataFrame, scale: str
+) -> pd.DataFrame:
     """What held: each claim with the paper's number and ours (and our scale)."""
     last = errors[errors.epoch == errors.epoch.min()].set_index("estimate")["Kendall tau"]
     gain = searches.pivot(index="search", columns="proxy", values="accuracy %")
-    rows = [{"claim": "the ensemble reaches the final accuracy sooner", "paper": PAPER["fig2"],
-             "ours": f"original at epoch {reached['original']:g}, ensemble at "
-                     f"{reached['ensemble']:g} ({reached['speed-up']:.2f}×)"},
-            {"claim": "proxy overhead per epoch", "paper": "< 0.5 epoch",
-             "ours": f"{overheads['proxy / epoch']:.2f} epoch"},
-            {"claim": "first-epoch ranking: ensemble vs original (τ)", "paper": "ensemble higher",
-             "ours": f"{last['ensemble']:.2f} vs {last['original']:.2f}"},
-            {"claim": "search with the proxy finds better networks", "paper": "+0.1 to +0.4 pts",
-             "ours": ", ".join(f"{k}: {gain.loc[k, True] - gain.loc[k, False]:+.2f} pts"
-                               for k in gain.index)}]  # fmt: skip
+    rows = [
+        {
+            "claim": "the ensemble reaches the final accuracy sooner",
+            "paper": PAPER["fig2"],
+            "ours": f"original at epoch {reached['original']:g}, ensemble at "
+            f"{reached['ensemble']:g} ({reached['speed-up']:.2f}×)",
+        },
+        {
+            "claim": "proxy overhead per epoch",
+            "paper": "< 0.5 epoch",
+            "ours": f"{overheads['proxy / epoch']:.2f} epoch",
+        },
+        {
+            "claim": "first-epoch ranking: ensemble vs original (τ)",
+            "paper": "ensemble higher",
+            "ours": f"{last['ensemble']:.2f} vs {last['original']:.2f}",
+        },
+        {
+            "claim": "search with the proxy finds better networks",
+            "paper": "+0.1 to +0.4 pts",
+            "ours": ", ".join(
+                f"{k}: {gain.loc[k, True] - gain.loc[k, False]:+.2f} pts" for k in gain.index
+            ),
+        },
+    ]
     out = pd.DataFrame(rows)
     out["our scale"] = scale
     return out

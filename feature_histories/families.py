@@ -27,21 +27,37 @@ def resnet(input_shape, num_classes: int, width: int = 8, blocks: int = 1):
 
 
 def mobilenet_v2(input_shape, num_classes: int, width: int = 8, expansion: int = 6):
-    layers = [{"type": "conv", "kernel": 3, "padding": 1, "out_channels": width},
-              {"type": "batchnorm"}, {"type": "relu"}]  # fmt: skip
+    layers = [
+        {"type": "conv", "kernel": 3, "padding": 1, "out_channels": width},
+        {"type": "batchnorm"},
+        {"type": "relu"},
+    ]
     channels = width
     for stage, stride in enumerate((1, 2, 2)):
         out, hidden = width * 2**stage, channels * expansion
-        layers += [{"type": "conv", "kernel": 1, "out_channels": hidden}, {"type": "batchnorm"},
-                   {"type": "relu"},
-                   {"type": "conv", "kernel": 3, "stride": stride, "padding": 1,
-                    "out_channels": hidden, "groups": hidden}, {"type": "batchnorm"},
-                   {"type": "relu"},
-                   {"type": "conv", "kernel": 1, "out_channels": out},
-                   {"type": "batchnorm"}]  # fmt: skip
+        layers += [
+            {"type": "conv", "kernel": 1, "out_channels": hidden},
+            {"type": "batchnorm"},
+            {"type": "relu"},
+            {
+                "type": "conv",
+                "kernel": 3,
+                "stride": stride,
+                "padding": 1,
+                "out_channels": hidden,
+                "groups": hidden,
+            },
+            {"type": "batchnorm"},
+            {"type": "relu"},
+            {"type": "conv", "kernel": 1, "out_channels": out},
+            {"type": "batchnorm"},
+        ]
         channels = out
-    layers += [{"type": "relu"}, {"type": "global_avg_pool"},
-               {"type": "linear", "out_features": num_classes}]  # fmt: skip
+    layers += [
+        {"type": "relu"},
+        {"type": "global_avg_pool"},
+        {"type": "linear", "out_features": num_classes},
+    ]
     return archs.Architecture(tuple(input_shape), num_classes, layers)
 
 

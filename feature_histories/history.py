@@ -67,8 +67,14 @@ class History:
                 f"feature widths differ: training {self._x[0].shape[1]}, validation "
                 f"{val_x.shape[1]}, classifier input {classifier.in_features}"
             )
-        self.snapshots.append(Snapshot(
-            torch.cat(self._x), torch.cat(self._y), val_x.detach().to(self.dtype), val_y.detach(),
-            classifier.weight.detach().clone(), classifier.bias.detach().clone(),
-        ))  # fmt: skip
+        self.snapshots.append(
+            Snapshot(
+                torch.cat(self._x),
+                torch.cat(self._y),
+                val_x.detach().to(self.dtype),
+                val_y.detach(),
+                classifier.weight.detach().clone(),
+                classifier.bias.detach().clone(),
+            )
+        )
         self._x, self._y = [], []

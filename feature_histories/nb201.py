@@ -32,8 +32,11 @@ EDGES = tuple((i, j) for j in range(1, 4) for i in range(j))  # (0,1) (0,2) (1,2
 
 
 def _relu_conv_bn(c_in: int, c_out: int, kernel: int, stride: int = 1) -> nn.Module:
-    return nn.Sequential(nn.ReLU(), nn.Conv2d(c_in, c_out, kernel, stride, kernel // 2,
-                                              bias=False), nn.BatchNorm2d(c_out))  # fmt: skip
+    return nn.Sequential(
+        nn.ReLU(),
+        nn.Conv2d(c_in, c_out, kernel, stride, kernel // 2, bias=False),
+        nn.BatchNorm2d(c_out),
+    )
 
 
 class Zero(nn.Module):
@@ -108,14 +111,20 @@ archs.register_layer("nb201_reduce", make_reduce)
 def architecture(ops, input_shape, num_classes: int, channels: int = 16, cells: int = 5):
     """The NAS-Bench-201 skeleton around one cell (`cells` per stage; the benchmark: 5)."""
     ops = _check_ops(ops, "nb201 cell")
-    layers = [{"type": "conv", "kernel": 3, "padding": 1, "out_channels": channels,
-               "bias": False}, {"type": "batchnorm"}]  # fmt: skip
+    layers = [
+        {"type": "conv", "kernel": 3, "padding": 1, "out_channels": channels, "bias": False},
+        {"type": "batchnorm"},
+    ]
     for stage in range(3):
         if stage:
             layers.append({"type": "nb201_reduce", "out_channels": channels * 2**stage})
         layers += [{"type": "nb201_cell", "ops": list(ops)} for _ in range(cells)]
-    layers += [{"type": "batchnorm"}, {"type": "relu"}, {"type": "global_avg_pool"},
-               {"type": "linear", "out_features": num_classes}]  # fmt: skip
+    layers += [
+        {"type": "batchnorm"},
+        {"type": "relu"},
+        {"type": "global_avg_pool"},
+        {"type": "linear", "out_features": num_classes},
+    ]
     return archs.Architecture(tuple(input_shape), num_classes, layers)
 
 
@@ -126,12 +135,27 @@ def all_cells() -> list[tuple[str, ...]]:
 
 def recipe(epochs: float = 200.0) -> Recipe:
     """Linear schedule to zero at `epochs` (the maximal budget)."""
-    return Recipe(optimizer="sgd", lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4,
-                  schedule="linear", batch_size=256, epochs=epochs)  # fmt: skip
+    return Recipe(
+        optimizer="sgd",
+        lr=0.1,
+        momentum=0.9,
+        nesterov=True,
+        weight_decay=5e-4,
+        schedule="linear",
+        batch_size=256,
+        epochs=epochs,
+    )
 
 
-def sample(rng: np.random.Generator, *, input_shape, num_classes: int, channels: int = 16,
-           cells: int = 5, cell: str | None = None):  # fmt: skip
+def sample(
+    rng: np.random.Generator,
+    *,
+    input_shape,
+    num_classes: int,
+    channels: int = 16,
+    cells: int = 5,
+    cell: str | None = None,
+):
     """One network of the family: a uniformly drawn cell, or the given `cell` ("op|op|...",
     a search's on-demand request); extra {"cell": "op|op|..."}."""
     ops = tuple(OPS[i] for i in rng.integers(len(OPS), size=len(EDGES)))

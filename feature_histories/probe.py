@@ -82,5 +82,6 @@ class FeatureHistoryPredictor(Predictor):
 
     def predict(self, zoo: Zoo, budget: float) -> np.ndarray:
         column = KINDS.index(self.kind)
-        return np.array([rows[-1][column] if len(rows) else np.nan
-                         for rows in zoo.probe_list("fh")])  # fmt: skip
+        return np.array(
+            [rows[-1][column] if len(rows) else np.nan for rows in zoo.probe_list("fh")]
+        )

@@ -40,8 +40,12 @@ def refit(s: Snapshot, settings: ProxySettings = A_1) -> tuple[torch.Tensor, tor
     x, y = s.train_x.float(), s.train_y
     weight = s.weight.clone().float().requires_grad_(True)
     bias = s.bias.clone().float().requires_grad_(True)
-    opt = torch.optim.SGD([weight, bias], lr=settings.lr, momentum=settings.momentum,
-                          weight_decay=settings.weight_decay)  # fmt: skip
+    opt = torch.optim.SGD(
+        [weight, bias],
+        lr=settings.lr,
+        momentum=settings.momentum,
+        weight_decay=settings.weight_decay,
+    )
     steps_per_epoch = -(-len(x) // settings.batch_size)
     total, step = settings.epochs * steps_per_epoch, 0
     generator = torch.Generator().manual_seed(settings.seed)
@@ -80,9 +84,11 @@ def predictions(history: History, settings: ProxySettings = A_1) -> dict[str, to
     with torch.no_grad():
         pairs = zip(snaps, fitted, strict=True)
         ensemble = torch.stack([_probs(s.val_x, *wb) for s, wb in pairs]).mean(0)
-        return {"original": _correct(_probs(last.val_x, last.weight, last.bias), last.val_y),
-                "optimised": _correct(_probs(last.val_x, *fitted[-1]), last.val_y),
-                "ensemble": _correct(ensemble, last.val_y)}  # fmt: skip
+        return {
+            "original": _correct(_probs(last.val_x, last.weight, last.bias), last.val_y),
+            "optimised": _correct(_probs(last.val_x, *fitted[-1]), last.val_y),
+            "ensemble": _correct(ensemble, last.val_y),
+        }
 
 
 def estimates(history: History, settings: ProxySettings = A_1) -> dict[str, float]:

@@ -44,8 +44,9 @@ def random_search(zoo: Zoo, n: int, epochs: int, proxy: bool, seed: int = 0):
     return search.random_search(sample, objective(zoo, proxy), n, epochs)
 
 
-def hyperband(zoo: Zoo, max_resource: int, proxy: bool, eta: float = 3, seed: int = 0,
-              repeats: int = 1):  # fmt: skip
+def hyperband(
+    zoo: Zoo, max_resource: int, proxy: bool, eta: float = 3, seed: int = 0, repeats: int = 1
+):
     sample = search.sampler_without_replacement(len(zoo), seed)
     return search.hyperband(sample, objective(zoo, proxy), max_resource, eta, repeats=repeats)
 
@@ -56,19 +57,23 @@ def nearest(cells: np.ndarray, ops) -> int:
     return int(np.argmax((cells == wanted).sum(1)))
 
 
-def bohb(zoo: Zoo, n_trials: int, max_resource: int, proxy: bool, eta: float = 3,
-         seed: int = 0) -> search.SearchResult:  # fmt: skip
+def bohb(
+    zoo: Zoo, n_trials: int, max_resource: int, proxy: bool, eta: float = 3, seed: int = 0
+) -> search.SearchResult:
     """BOHB over a replayed zoo (each proposal mapped to its nearest stored cell)."""
     from common.archs import Architecture
 
-    cells = np.array([[OPS.index(op) for op in cell_of(Architecture.from_json(a))]
-                      for a in zoo.table.arch])  # fmt: skip
-    return bohb_search(objective(zoo, proxy), lambda ops: nearest(cells, ops), n_trials,
-                       max_resource, eta, seed)  # fmt: skip
+    cells = np.array(
+        [[OPS.index(op) for op in cell_of(Architecture.from_json(a))] for a in zoo.table.arch]
+    )
+    return bohb_search(
+        objective(zoo, proxy), lambda ops: nearest(cells, ops), n_trials, max_resource, eta, seed
+    )
 
 
-def bohb_search(run, to_config, n_trials: int, max_resource: int, eta: float = 3,
-                seed: int = 0) -> search.SearchResult:  # fmt: skip
+def bohb_search(
+    run, to_config, n_trials: int, max_resource: int, eta: float = 3, seed: int = 0
+) -> search.SearchResult:
     """BOHB: TPE over the 6 edges with Optuna's Hyperband pruner; `to_config` maps proposed
     ops to what `run(config, epochs)` evaluates. Each trial is charged the epochs it ran
     before it completed or was pruned."""
@@ -87,15 +92,17 @@ def bohb_search(run, to_config, n_trials: int, max_resource: int, eta: float = 3
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
-        direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed),
+        direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=seed),
         pruner=optuna.pruners.HyperbandPruner(1, max_resource, eta),
-    )  # fmt: skip
+    )
     study.optimize(trial_fn, n_trials=n_trials)
     return result
 
 
-def outcome(result: search.SearchResult, zoo: Zoo, max_resource: int,
-            target: str = "test_acc") -> dict:  # fmt: skip
+def outcome(
+    result: search.SearchResult, zoo: Zoo, max_resource: int, target: str = "test_acc"
+) -> dict:
     """The selected network (best signal among full-budget trials), its true final
     accuracy, its regret against the zoo's best, and the epochs spent."""
     truth = zoo.target(target)
@@ -116,17 +123,33 @@ class OnDemand:
     op tuples; `trained` counts the networks actually trained.
     """
 
-    def __init__(self, dataset: str, max_epochs: int, proxy: bool, channels: int = 16,
-                 cells: int = 5, seed: int = 0, cache=None, device="auto"):  # fmt: skip
+    def __init__(
+        self,
+        dataset: str,
+        max_epochs: int,
+        proxy: bool,
+        channels: int = 16,
+        cells: int = 5,
+        seed: int = 0,
+        cache=None,
+        device="auto",
+    ):
         self.dataset, self.max_epochs, self.proxy = dataset, int(max_epochs), proxy
         self.options = {"channels": channels, "cells": cells}
         self.seed, self.cache, self.device, self.trained = seed, cache, device, 0
 
     def spec(self, ops) -> zoo.ZooSpec:
         options = self.options | {"cell": "|".join(ops)}
-        return zoo.ZooSpec("nb201", self.dataset, n_networks=1, seed=self.seed,
-                           epochs=float(self.max_epochs), eval_every=1.0, probes=("fh",),
-                           family_options=options)  # fmt: skip
+        return zoo.ZooSpec(
+            "nb201",
+            self.dataset,
+            n_networks=1,
+            seed=self.seed,
+            epochs=float(self.max_epochs),
+            eval_every=1.0,
+            probes=("fh",),
+            family_options=options,
+        )
 
     def load(self, ops) -> Zoo:
         from concurrent.futures import ThreadPoolExecutor

@@ -27,21 +27,26 @@ from peephole.ulc import CH_CENTRES
 
 STATES = ("conv", "maxpool", "avgpool", "relu", "sigmoid", "tanh")
 # Appendix Table 1: row = current layer, column = next layer (STATES order)
-TRANSITIONS = np.array([
-    [0.03, 0.03, 0.03, 0.31, 0.30, 0.30],
-    [0.60, 0.05, 0.05, 0.10, 0.10, 0.10],
-    [0.60, 0.05, 0.05, 0.10, 0.10, 0.10],
-    [0.30, 0.30, 0.30, 0.00, 0.05, 0.05],
-    [0.30, 0.30, 0.30, 0.05, 0.00, 0.05],
-    [0.30, 0.30, 0.30, 0.05, 0.05, 0.00],
-])  # fmt: skip
+TRANSITIONS = np.array(
+    [
+        [0.03, 0.03, 0.03, 0.31, 0.30, 0.30],
+        [0.60, 0.05, 0.05, 0.10, 0.10, 0.10],
+        [0.60, 0.05, 0.05, 0.10, 0.10, 0.10],
+        [0.30, 0.30, 0.30, 0.00, 0.05, 0.05],
+        [0.30, 0.30, 0.30, 0.05, 0.00, 0.05],
+        [0.30, 0.30, 0.30, 0.05, 0.05, 0.00],
+    ]
+)
 BN_PROBABILITY = 0.6  # batch norm right after a convolution
 MAX_LAYERS, MAX_CONVS = 10, 3  # "less than 11 layers", "less than 4 convolutions"
 
 
 def _conv(rng) -> dict:
-    return {"type": "conv", "kernel": int(rng.integers(1, 6)),
-            "ratio": float(rng.choice(CH_CENTRES))}  # fmt: skip
+    return {
+        "type": "conv",
+        "kernel": int(rng.integers(1, 6)),
+        "ratio": float(rng.choice(CH_CENTRES)),
+    }
 
 
 def sample_block(rng: np.random.Generator) -> list[dict]:
@@ -73,8 +78,9 @@ def instantiate(block: list[dict], width: int) -> tuple[list[dict], int]:
         if kind == "conv":
             channels = max(1, round(channels * layer["ratio"]))
             k = layer["kernel"]
-            layers.append({"type": "conv", "kernel": k, "padding": (k - 1) // 2,
-                           "out_channels": channels})  # fmt: skip
+            layers.append(
+                {"type": "conv", "kernel": k, "padding": (k - 1) // 2, "out_channels": channels}
+            )
         elif kind in ("maxpool", "avgpool"):
             k = layer["kernel"]
             layers.append({"type": kind, "kernel": k, "stride": 1, "padding": (k - 1) // 2})
@@ -99,15 +105,26 @@ def skeleton(block, input_shape, num_classes: int, base_width: int = 16, copies:
     return archs.Architecture(input_shape, num_classes, layers)
 
 
-def recipe(epochs: float = 10.0, train_fraction: float = 1.0, lr: float = 0.1,
-           optimizer: str = "sgd") -> Recipe:  # fmt: skip
+def recipe(
+    epochs: float = 10.0, train_fraction: float = 1.0, lr: float = 0.1, optimizer: str = "sgd"
+) -> Recipe:
     """Sec. 5.1's recipe; the lr is divided by 10 at 50 % and 75 % of training (the paper
     divides every 60 epochs on CIFAR-10, 80 on MNIST, of a total it does not state). `lr`
     (the paper: 0.1) and `optimizer` (the paper: SGD, momentum 0.9) are options for short
     book-scale runs; every network of a zoo still shares one recipe."""
-    return Recipe(optimizer=optimizer, lr=lr, momentum=0.9, weight_decay=1e-4, schedule="step",
-                  milestones=(0.5 * epochs, 0.75 * epochs), gamma=0.1, epochs=epochs,
-                  init="he_normal", batch_size=64, train_fraction=train_fraction)  # fmt: skip
+    return Recipe(
+        optimizer=optimizer,
+        lr=lr,
+        momentum=0.9,
+        weight_decay=1e-4,
+        schedule="step",
+        milestones=(0.5 * epochs, 0.75 * epochs),
+        gamma=0.1,
+        epochs=epochs,
+        init="he_normal",
+        batch_size=64,
+        train_fraction=train_fraction,
+    )
 
 
 def sample_valid(
@@ -131,8 +148,10 @@ def sample_valid(
             continue
         if max_params is None or archs.num_params(arch) <= max_params:
             return block, arch, attempt
-    raise ValueError(f"no valid network for input {input_shape} (max_params={max_params}) in "
-                     f"{max_attempts} attempts")  # fmt: skip
+    raise ValueError(
+        f"no valid network for input {input_shape} (max_params={max_params}) in "
+        f"{max_attempts} attempts"
+    )
 
 
 def sample(
@@ -148,8 +167,9 @@ def sample(
     optimizer: str = "sgd",
 ):
     """One network of the family: (architecture, recipe, {"attempts", "block_layers"})."""
-    block, arch, attempts = sample_valid(rng, input_shape, num_classes, base_width, copies,
-                                         max_params)  # fmt: skip
+    block, arch, attempts = sample_valid(
+        rng, input_shape, num_classes, base_width, copies, max_params
+    )
     extra = {"attempts": attempts, "block_layers": len(block)}
     return arch, recipe(train_fraction=train_fraction, lr=lr, optimizer=optimizer), extra
 

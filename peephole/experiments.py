@@ -31,20 +31,32 @@ from peephole.ulc import TYPE_CODES, encode
 PAPER = {
     # Table 2: size, mean, std, min, max of the validation accuracies
     "table2": {
-        "cifar10": {"train": (844, 0.74, 0.07, 0.50, 0.89),
-                    "validation": (800, 0.73, 0.08, 0.48, 0.88)},
-        "mnist": {"train": (471, 0.98, 0.03, 0.52, 0.99),
-                  "validation": (400, 0.98, 0.04, 0.49, 0.99)},
+        "cifar10": {
+            "train": (844, 0.74, 0.07, 0.50, 0.89),
+            "validation": (800, 0.73, 0.08, 0.48, 0.88),
+        },
+        "mnist": {
+            "train": (471, 0.98, 0.03, 0.52, 0.99),
+            "validation": (400, 0.98, 0.04, 0.49, 0.99),
+        },
     },
     # Tables 3 (CIFAR-10) and 4 (MNIST): MSE, Kendall τ, R²
-    "table3": {"Peephole": (0.0010, 0.7696, 0.8596), "ν-SVR": (0.0018, 0.6232, 0.7321),
-               "BNN": (0.0032, 0.5417, 0.5400)},
-    "table4": {"Peephole": (0.0003, 0.5036, 0.4681), "ν-SVR": (0.0008, 0.3489, 0.2121),
-               "BNN": (0.0004, 0.3380, 0.1921)},
+    "table3": {
+        "Peephole": (0.0010, 0.7696, 0.8596),
+        "ν-SVR": (0.0018, 0.6232, 0.7321),
+        "BNN": (0.0032, 0.5417, 0.5400),
+    },
+    "table4": {
+        "Peephole": (0.0003, 0.5036, 0.4681),
+        "ν-SVR": (0.0008, 0.3489, 0.2121),
+        "BNN": (0.0004, 0.3380, 0.1921),
+    },
     # Table 5: parameters, CIFAR-10 predicted / real, ImageNet top-1 / top-5 (%)
-    "table5": {"VGG-13": ("126M", None, None, 71.55, 90.37),
-               "Selected": ("35M", 87.52, 88.06, 71.91, 90.53)},
-}  # fmt: skip
+    "table5": {
+        "VGG-13": ("126M", None, None, 71.55, 90.37),
+        "Selected": ("35M", 87.52, 88.06, 71.91, 90.53),
+    },
+}
 PAPER_NAME = {"Peephole": "Peephole", "ν-SVR": "ν-SVR", "BLR": "BNN"}  # ours -> paper's row
 
 
@@ -84,22 +96,40 @@ class Scale:
 # at chance with two copies, 1 of 8 with one). The digits zoo is the
 # comparison chapter's architecture zoo (same spec: validated every half epoch, with the
 # weight_stats and fh probes), so one build serves both chapters.
-BOOK_DIGITS = Scale(160, 15.0, 16, 150_000, predictor_epochs=150, n_search=20, lr=1e-3,
-                    optimizer="adam", batch_size=16, eval_every=0.5,
-                    probes=("weight_stats", "fh"), copies=1)  # fmt: skip
+BOOK_DIGITS = Scale(
+    160,
+    15.0,
+    16,
+    150_000,
+    predictor_epochs=150,
+    n_search=20,
+    lr=1e-3,
+    optimizer="adam",
+    batch_size=16,
+    eval_every=0.5,
+    probes=("weight_stats", "fh"),
+    copies=1,
+)
 SCALES = {
-    "smoke": {"digits": Scale(16, 2.0, 4, 4_000, predictor_epochs=20, n_search=3,
-                              candidates=20)},
+    "smoke": {"digits": Scale(16, 2.0, 4, 4_000, predictor_epochs=20, n_search=3, candidates=20)},
     "book": {
         "digits": BOOK_DIGITS,
-        "mnist": Scale(32, 4.0, 4, 10_000, train_fraction=0.02, val_size=1000,
-                       predictor_epochs=150, n_search=20),
+        "mnist": Scale(
+            32,
+            4.0,
+            4,
+            10_000,
+            train_fraction=0.02,
+            val_size=1000,
+            predictor_epochs=150,
+            n_search=20,
+        ),
     },
     "paper": {
         "cifar10": Scale(1644, 160.0, 16, None, train_share=844 / 1644),
         "mnist": Scale(871, 160.0, 16, None, train_share=471 / 871),
     },
-}  # fmt: skip
+}
 
 
 def scale_of(dataset: str, scale: str) -> Scale:
@@ -120,9 +150,18 @@ def zoo_spec(dataset: str, scale: str, seed: int = 0) -> zoo.ZooSpec:
     options |= {"train_fraction": s.train_fraction} if s.train_fraction != 1.0 else {}
     options |= {"lr": s.lr, "optimizer": s.optimizer} if (s.lr, s.optimizer) != (0.1, "sgd") else {}
     options |= {"copies": s.copies} if s.copies != 2 else {}
-    return zoo.ZooSpec("blocks", dataset, n_networks=s.n_networks, seed=seed, epochs=s.epochs,
-                       eval_every=s.eval_every, family_options=options, val_size=s.val_size,
-                       batch_size=s.batch_size, probes=s.probes)  # fmt: skip
+    return zoo.ZooSpec(
+        "blocks",
+        dataset,
+        n_networks=s.n_networks,
+        seed=seed,
+        epochs=s.epochs,
+        eval_every=s.eval_every,
+        family_options=options,
+        val_size=s.val_size,
+        batch_size=s.batch_size,
+        probes=s.probes,
+    )
 
 
 PAPER_DATASET = {"mnist": "mnist", "fashion_mnist": "mnist"}  # the rest compare to CIFAR-10
@@ -188,11 +227,20 @@ def compare_methods(
     for label, (predictor, budget) in methods.items():
         fitted[label], pred, fit_s, _ = compare.fit_predict(predictor, train_zoo, val_zoo, budget)
         paper = PAPER[paper_table].get(PAPER_NAME.get(label, label), (np.nan,) * 3)
-        rows.append({"method": label, "curve seen (epochs)": budget,
-                     "MSE": metrics.mse(truth, pred), "Tau": metrics.kendall_tau(truth, pred),
-                     "R2": metrics.r2(truth, pred), "fit seconds": fit_s,
-                     "paper MSE": paper[0], "paper Tau": paper[1], "paper R2": paper[2],
-                     "paper row": PAPER_NAME.get(label, "-")})  # fmt: skip
+        rows.append(
+            {
+                "method": label,
+                "curve seen (epochs)": budget,
+                "MSE": metrics.mse(truth, pred),
+                "Tau": metrics.kendall_tau(truth, pred),
+                "R2": metrics.r2(truth, pred),
+                "fit seconds": fit_s,
+                "paper MSE": paper[0],
+                "paper Tau": paper[1],
+                "paper R2": paper[2],
+                "paper row": PAPER_NAME.get(label, "-"),
+            }
+        )
         predictions.append(pd.DataFrame({"method": label, "actual": truth, "predicted": pred}))
     return pd.DataFrame(rows), pd.concat(predictions, ignore_index=True), fitted["Peephole"]
 
@@ -246,9 +294,13 @@ def cell_states(net: model.Peephole, codes: np.ndarray) -> np.ndarray:
 def cell_trace(net: model.Peephole, codes: np.ndarray, unit: int) -> pd.DataFrame:
     """Fig. 6: one unit's cell state along one architecture's layers."""
     names = {code: name for name, code in TYPE_CODES.items()}
-    return pd.DataFrame({"layer": np.arange(len(codes)),
-                         "type": [names[int(c)] for c in codes[:, 0]],
-                         "response": cell_states(net, codes)[:, unit]})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "layer": np.arange(len(codes)),
+            "type": [names[int(c)] for c in codes[:, 0]],
+            "response": cell_states(net, codes)[:, unit],
+        }
+    )
 
 
 def conv_cell(net: model.Peephole, codes_list) -> tuple[int, float]:
@@ -293,11 +345,15 @@ def select_and_transfer(
     small = data.load(source.spec.dataset, val_size=source.spec.val_size, seed=source.spec.seed)
     large = data.load(target_dataset, val_size=target.val_size, seed=seed)
     rng = np.random.default_rng([seed, 5_3])  # a stream the zoo's networks never use
-    drawn = [blocks.sample_valid(rng, small.input_shape, small.num_classes, s.base_width,
-                                 max_params=s.max_params)[0]
-             for _ in range(s.candidates)]  # fmt: skip
-    skeletons = [blocks.skeleton(b, small.input_shape, small.num_classes, s.base_width)
-                 for b in drawn]  # fmt: skip
+    drawn = [
+        blocks.sample_valid(
+            rng, small.input_shape, small.num_classes, s.base_width, max_params=s.max_params
+        )[0]
+        for _ in range(s.candidates)
+    ]
+    skeletons = [
+        blocks.skeleton(b, small.input_shape, small.num_classes, s.base_width) for b in drawn
+    ]
     epoch = predictor.epoch(source)
     predicted = model.predict(predictor.model, [encode(a) for a in skeletons], epoch)
     order = np.argsort(predicted)
@@ -307,10 +363,16 @@ def select_and_transfer(
     }
     rows = []
     for label, i in picks.items():
-        real = train.train(skeletons[i], blocks.recipe(source.spec.epochs, s.train_fraction), small,
-                           seed=seed, device=device)  # fmt: skip
-        big = blocks.skeleton(drawn[i], large.input_shape, large.num_classes,
-                              s.base_width * s.scale_up)  # fmt: skip
+        real = train.train(
+            skeletons[i],
+            blocks.recipe(source.spec.epochs, s.train_fraction),
+            small,
+            seed=seed,
+            device=device,
+        )
+        big = blocks.skeleton(
+            drawn[i], large.input_shape, large.num_classes, s.base_width * s.scale_up
+        )
         rows.append((label, big, predicted[i], real.curves["val_acc"][-1]))
     rows.append(
         (
@@ -324,10 +386,15 @@ def select_and_transfer(
     out = []
     for label, arch, pred, real in rows:
         result = train.train(arch, recipe, large, seed=seed, device=device)
-        out.append({"network": label, "weights": archs.num_params(arch),
-                    f"predicted on {source.spec.dataset}": pred,
-                    f"real on {source.spec.dataset}": real,
-                    f"test accuracy on {target_dataset}": result.test_acc})  # fmt: skip
+        out.append(
+            {
+                "network": label,
+                "weights": archs.num_params(arch),
+                f"predicted on {source.spec.dataset}": pred,
+                f"real on {source.spec.dataset}": real,
+                f"test accuracy on {target_dataset}": result.test_acc,
+            }
+        )
     return pd.DataFrame(out), len(drawn)
 
 
@@ -335,21 +402,31 @@ def summary(tables: dict[str, pd.DataFrame], transfer: pd.DataFrame | None, scal
     """What held: each claim of Sec. 5 with the paper's number and ours (and our scale)."""
     rows = []
     for dataset, t in tables.items():
-        ours, paper = t.set_index("method"), PAPER["table4" if paper_dataset(dataset) == "mnist"
-                                                    else "table3"]  # fmt: skip
+        ours, paper = (
+            t.set_index("method"),
+            PAPER["table4" if paper_dataset(dataset) == "mnist" else "table3"],
+        )
         for other in ours.index.drop("Peephole"):
             for col, k in (("Tau", 1), ("R2", 2), ("MSE", 0)):
                 theirs = paper["Peephole"][k], paper[PAPER_NAME.get(other, other)][k]
-                rows.append({"dataset": dataset, "claim": f"Peephole vs {other}: {col}",
-                             "paper": f"{theirs[0]:.4f} vs {theirs[1]:.4f}",
-                             "ours": f"{ours.loc['Peephole', col]:.4f} vs "
-                                     f"{ours.loc[other, col]:.4f}"})  # fmt: skip
+                rows.append(
+                    {
+                        "dataset": dataset,
+                        "claim": f"Peephole vs {other}: {col}",
+                        "paper": f"{theirs[0]:.4f} vs {theirs[1]:.4f}",
+                        "ours": f"{ours.loc['Peephole', col]:.4f} vs {ours.loc[other, col]:.4f}",
+                    }
+                )
     if transfer is not None:
         acc = transfer.set_index("network").iloc[:, -1]
-        rows.append({"dataset": acc.name.removeprefix("test accuracy on "),
-                     "claim": "selected network vs VGG-style (accuracy)",
-                     "paper": "71.91 % vs 71.55 % (ImageNet top-1)",
-                     "ours": f"{acc.iloc[0]:.4f} vs {acc.loc['VGG-style']:.4f}"})  # fmt: skip
+        rows.append(
+            {
+                "dataset": acc.name.removeprefix("test accuracy on "),
+                "claim": "selected network vs VGG-style (accuracy)",
+                "paper": "71.91 % vs 71.55 % (ImageNet top-1)",
+                "ours": f"{acc.iloc[0]:.4f} vs {acc.loc['VGG-style']:.4f}",
+            }
+        )
     out = pd.DataFrame(rows)
     out["our scale"] = scale
     return out

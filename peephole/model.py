@@ -49,24 +49,33 @@ class Peephole(nn.Module):
         self.lstm = nn.LSTM(4 * d, config.hidden, batch_first=True)
         h = config.mlp_hidden
         self.mlp = nn.Sequential(
-            nn.Linear(config.hidden + d, h), nn.BatchNorm1d(h), nn.ReLU(),
-            nn.Linear(h, h), nn.BatchNorm1d(h), nn.ReLU(),
+            nn.Linear(config.hidden + d, h),
+            nn.BatchNorm1d(h),
+            nn.ReLU(),
+            nn.Linear(h, h),
+            nn.BatchNorm1d(h),
+            nn.ReLU(),
             nn.Linear(h, 1),
-        )  # fmt: skip
+        )
 
     def layer_vectors(self, codes: torch.Tensor) -> torch.Tensor:
         """[..., 4] ULC integers -> [..., 4·d] concatenated embeddings."""
         ty, kw, kh, ch = codes.unbind(-1)
-        parts = [self.type_embed(ty), self.kernel_embed(kw), self.kernel_embed(kh),
-                 self.channel_embed(ch)]  # fmt: skip
+        parts = [
+            self.type_embed(ty),
+            self.kernel_embed(kw),
+            self.kernel_embed(kh),
+            self.channel_embed(ch),
+        ]
         return torch.cat(parts, dim=-1)
 
     def structure(self, codes: list[torch.Tensor]) -> torch.Tensor:
         """Last LSTM hidden state of each variable-length code sequence: [batch, hidden]."""
         lengths = torch.tensor([len(c) for c in codes])
         padded = pad_sequence(codes, batch_first=True)  # [batch, max_len, 4]
-        packed = pack_padded_sequence(self.layer_vectors(padded), lengths, batch_first=True,
-                                      enforce_sorted=False)  # fmt: skip
+        packed = pack_padded_sequence(
+            self.layer_vectors(padded), lengths, batch_first=True, enforce_sorted=False
+        )
         _, (h, _) = self.lstm(packed)
         return h[-1]
 
@@ -82,8 +91,13 @@ def as_tensors(codes: list[np.ndarray], device) -> list[torch.Tensor]:
     return [torch.as_tensor(c, dtype=torch.long, device=device) for c in codes]
 
 
-def fit(codes: list[np.ndarray], epoch: int, accuracy, config: PeepholeConfig = SEC_5_1,
-        device: str | torch.device = "auto") -> Peephole:  # fmt: skip
+def fit(
+    codes: list[np.ndarray],
+    epoch: int,
+    accuracy,
+    config: PeepholeConfig = SEC_5_1,
+    device: str | torch.device = "auto",
+) -> Peephole:
     """Train a Peephole on (ULC codes, final accuracy at `epoch`) pairs with smooth L1."""
     from common.train import resolve_device
 
@@ -114,8 +128,9 @@ def fit(codes: list[np.ndarray], epoch: int, accuracy, config: PeepholeConfig = 
 
 
 @torch.no_grad()
-def predict(model: Peephole, codes: list[np.ndarray], epoch: int, batch_size: int = 4096,
-            bf16: bool = False):  # fmt: skip
+def predict(
+    model: Peephole, codes: list[np.ndarray], epoch: int, batch_size: int = 4096, bf16: bool = False
+):
     """Predicted accuracy at `epoch` for each architecture (batched, packed sequences).
 
     `bf16` runs the model under bfloat16 autocast: about 2.4× faster on CPUs with AVX-512

@@ -23,8 +23,12 @@ class PeepholePredictor(Predictor):
 
     requires = Requirements(training_networks=True, architecture=True)
 
-    def __init__(self, config: model.PeepholeConfig = model.SEC_5_1, device="auto",
-                 skip: tuple[str, ...] = ()):  # fmt: skip
+    def __init__(
+        self,
+        config: model.PeepholeConfig = model.SEC_5_1,
+        device="auto",
+        skip: tuple[str, ...] = (),
+    ):
         """`skip`: layer types left out of the codes (e.g. ``("dropout",)`` for families
         with dropout, which ULC has no code for); by default every layer must be encodable."""
         self.config, self.device, self.skip = config, device, tuple(skip)
@@ -40,8 +44,13 @@ class PeepholePredictor(Predictor):
     def fit(self, zoo: Zoo, budget: float) -> PeepholePredictor:
         if "arch" not in zoo.table:
             raise ValueError("the zoo table has no 'arch' column to encode")
-        self.model = model.fit(zoo_codes(zoo, self.skip), self.epoch(zoo), zoo.target(self.target),
-                               self.config, self.device)  # fmt: skip
+        self.model = model.fit(
+            zoo_codes(zoo, self.skip),
+            self.epoch(zoo),
+            zoo.target(self.target),
+            self.config,
+            self.device,
+        )
         return self
 
     def predict(self, zoo: Zoo, budget: float) -> np.ndarray:

@@ -15,8 +15,15 @@ import numpy as np
 
 from common.archs import Architecture, shapes
 
-TYPE_CODES = {"conv": 1, "maxpool": 2, "avgpool": 3, "relu": 4, "sigmoid": 5, "tanh": 6,
-              "batchnorm": 7}  # fmt: skip
+TYPE_CODES = {
+    "conv": 1,
+    "maxpool": 2,
+    "avgpool": 3,
+    "relu": 4,
+    "sigmoid": 5,
+    "tanh": 6,
+    "batchnorm": 7,
+}
 CH_CENTRES = np.array([0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0])
 CH_EDGES = (CH_CENTRES[1:] + CH_CENTRES[:-1]) / 2  # midpoints between bin centres
 KERNELS = {"conv": range(1, 6), "maxpool": range(2, 6), "avgpool": range(2, 6)}
@@ -61,12 +68,15 @@ def encode(arch: Architecture, skip_head: bool = True, skip: tuple[str, ...] = (
         if kind in skip:
             continue
         if kind not in TYPE_CODES:
-            raise ValueError(f"layer {i} ({kind}) has no Unified Layer Code; ULC encodes "
-                             f"{sorted(TYPE_CODES)}")  # fmt: skip
+            raise ValueError(
+                f"layer {i} ({kind}) has no Unified Layer Code; ULC encodes {sorted(TYPE_CODES)}"
+            )
         kw, kh = _kernel(layer) if kind in KERNELS else (1, 1)
         if kind in KERNELS and not (kw in KERNELS[kind] and kh in KERNELS[kind]):
-            raise ValueError(f"layer {i} ({kind}): kernel {kw}×{kh} outside ULC's "
-                             f"{KERNELS[kind].start}–{KERNELS[kind].stop - 1}")  # fmt: skip
+            raise ValueError(
+                f"layer {i} ({kind}): kernel {kw}×{kh} outside ULC's "
+                f"{KERNELS[kind].start}–{KERNELS[kind].stop - 1}"
+            )
         ratio = channels[i + 1] / channels[i] if kind == "conv" else 1.0
         codes.append((TYPE_CODES[kind], kw, kh, channel_code(ratio)))
     if not codes:

@@ -28,7 +28,9 @@ PAPER = {
     "overlap_range": (0.74, 0.97),  # Table IV, x = 10/20/30 %, all datasets
     "gap_range_points": (0.2, 0.83),  # Table V, percentage points
     "top20_mean_accuracy": {  # Sec. IV-C-2: (ground truth, predicted) best 20 %
-        "cifar100": (36.0, 35.3), "fashion_mnist": (89.8, 89.6), "svhn": (85.6, 85.3),
+        "cifar100": (36.0, 35.3),
+        "fashion_mnist": (89.8, 89.6),
+        "svhn": (85.6, 85.3),
     },
     "zoo_size": {"cifar100": 343, "fashion_mnist": 505, "svhn": 290},
     "table_iii": {  # Table III: train / validation sizes, classes, channels, size, balanced
@@ -36,7 +38,7 @@ PAPER = {
         "fashion_mnist": (60000, 10000, 10, 1, 28, True),
         "svhn": (73257, 26032, 10, 3, 32, False),
     },
-}  # fmt: skip
+}
 
 # Book scale on digits, calibrated (issue 14) so that the networks learn within e_max = 20
 # epochs, the paper's budget: batch 16 gives 72 steps an epoch (1,440 in all; batch 64 gave
@@ -46,25 +48,40 @@ PAPER = {
 # learning rates span [1e-6, 1]: at 1,440 steps a network at lr 1e-5 has not moved and one
 # at 0.1 (SGD, momentum 0.9, no batch norm) dies, so the book draws Adam's lr log-uniformly
 # from [3e-4, 3e-3]. Measured on 16 networks (lr from 1e-4): 6 % within 2 points of chance.
-BOOK_DIGITS = dict(max_filters=32, min_filters=4, max_params=60_000, max_stride=2,
-                   max_padding=2, lr_range=(3e-4, 3e-3), optimizer="adam",
-                   batch_size=16)  # fmt: skip
+BOOK_DIGITS = dict(
+    max_filters=32,
+    min_filters=4,
+    max_params=60_000,
+    max_stride=2,
+    max_padding=2,
+    lr_range=(3e-4, 3e-3),
+    optimizer="adam",
+    batch_size=16,
+)
 # Per scale and dataset: zoo size, e_max, family options, and data options.
 SCALES = {
     "smoke": {"digits": dict(n_networks=6, epochs=4.0, max_filters=8, max_params=20_000)},
     "book": {
         "digits": dict(n_networks=120, epochs=20.0, **BOOK_DIGITS),
         # 28×28: the paper's strides and paddings fit; its lr range does not (see above)
-        "fashion_mnist": dict(n_networks=40, epochs=20.0, max_filters=16, max_params=60_000,
-                              train_fraction=0.1, val_size=2000, min_filters=2,
-                              lr_range=(3e-4, 3e-3), optimizer="adam"),
+        "fashion_mnist": dict(
+            n_networks=40,
+            epochs=20.0,
+            max_filters=16,
+            max_params=60_000,
+            train_fraction=0.1,
+            val_size=2000,
+            min_filters=2,
+            lr_range=(3e-4, 3e-3),
+            optimizer="adam",
+        ),
     },
     "paper": {
         "cifar100": dict(n_networks=343, epochs=20.0, max_filters=400),
         "fashion_mnist": dict(n_networks=505, epochs=20.0, max_filters=400),
         "svhn": dict(n_networks=290, epochs=20.0, max_filters=400),
     },
-}  # fmt: skip
+}
 UNBALANCED = {"svhn", "svhn_gs"}  # LOSS on (Sec. III-C-1)
 
 
@@ -86,10 +103,16 @@ def zoo_spec(dataset: str, scale: str = "book", seed: int = 0, **overrides) -> z
     if "lr_range" in settings:
         options["lr_range"] = list(settings.pop("lr_range"))  # as JSON stores it
     return zoo.ZooSpec(
-        "peng4nn", dataset, n_networks=settings.pop("n_networks"), seed=seed,
-        epochs=settings.pop("epochs"), eval_every=0.5, family_options=options,
-        val_size=settings.pop("val_size", 0.2), batch_size=settings.pop("batch_size", None),
-    )  # fmt: skip
+        "peng4nn",
+        dataset,
+        n_networks=settings.pop("n_networks"),
+        seed=seed,
+        epochs=settings.pop("epochs"),
+        eval_every=0.5,
+        family_options=options,
+        val_size=settings.pop("val_size", 0.2),
+        batch_size=settings.pop("batch_size", None),
+    )
 
 
 def settings_for(dataset: str, splits_class_freq=None, max_epochs: float = 20.0):
@@ -114,10 +137,15 @@ def savings(z: zoo.Zoo, settings: AnalyzerSettings = TABLE_II) -> pd.DataFrame:
         for loss in z.curve("train_loss")
     ]
     out = pd.DataFrame(
-        {"idx": z.table["idx"], "estimate": to_percent(engine["estimate"]),
-         "converged": engine["converged"], "peng4nn_epochs": engine["stop_epoch"],
-         "menndl_epochs": menndl, "truth": to_percent(z.target("max_val_acc"))}
-    )  # fmt: skip
+        {
+            "idx": z.table["idx"],
+            "estimate": to_percent(engine["estimate"]),
+            "converged": engine["converged"],
+            "peng4nn_epochs": engine["stop_epoch"],
+            "menndl_epochs": menndl,
+            "truth": to_percent(z.target("max_val_acc")),
+        }
+    )
     out["epochs_saved_percent"] = 100 * (1 - out["peng4nn_epochs"] / out["menndl_epochs"])
     return out
 
@@ -132,10 +160,12 @@ def top_sets(table: pd.DataFrame, fractions=(0.1, 0.2, 0.3)) -> pd.DataFrame:
     mean true accuracies (percentage points)."""
     truth, estimate = table["truth"].to_numpy(), table["estimate"].to_numpy()
     return pd.DataFrame(
-        {"x": [f"{round(100 * f)}%" for f in fractions],
-         "overlap": [metrics.top_overlap(truth, estimate, f) for f in fractions],
-         "gap_points": [metrics.top_mean_gap(truth, estimate, f) for f in fractions]}
-    )  # fmt: skip
+        {
+            "x": [f"{round(100 * f)}%" for f in fractions],
+            "overlap": [metrics.top_overlap(truth, estimate, f) for f in fractions],
+            "gap_points": [metrics.top_mean_gap(truth, estimate, f) for f in fractions],
+        }
+    )
 
 
 def membership(table: pd.DataFrame, fraction: float = 0.2) -> pd.Series:
@@ -154,12 +184,16 @@ def characterise(name: str, root=None) -> dict:
     s = data.load(name, root)
     counts = np.bincount(s.train_y.numpy(), minlength=s.num_classes)
     return {
-        "dataset": name, "train": len(s.train_y), "validation": len(s.val_y),
-        "test": len(s.test_y), "classes": s.num_classes, "channels": s.input_shape[0],
+        "dataset": name,
+        "train": len(s.train_y),
+        "validation": len(s.val_y),
+        "test": len(s.test_y),
+        "classes": s.num_classes,
+        "channels": s.input_shape[0],
         "size": f"{s.input_shape[1]}×{s.input_shape[2]}",
         "samples per class": f"{counts.min()} to {counts.max()}",
         "balanced": bool(counts.max() <= 1.2 * counts.min()),
-    }  # fmt: skip
+    }
 
 
 def acceptance_rate(z: zoo.Zoo) -> float:
@@ -167,8 +201,14 @@ def acceptance_rate(z: zoo.Zoo) -> float:
     return float(len(z) / z.table["attempts"].sum())
 
 
-def live_demo(dataset: str = "digits", seed: int = 0, device="auto", root=None,
-              max_filters: int = 32, max_params: int = 60_000) -> dict:  # fmt: skip
+def live_demo(
+    dataset: str = "digits",
+    seed: int = 0,
+    device="auto",
+    root=None,
+    max_filters: int = 32,
+    max_params: int = 60_000,
+) -> dict:
     """Train one generated network live, stopped by the engine (Table II settings, e_max = 20),
     and the same network to e_max without it.
 
@@ -182,8 +222,13 @@ def live_demo(dataset: str = "digits", seed: int = 0, device="auto", root=None,
     settings = settings_for(dataset, splits.class_freq)
     rng = np.random.default_rng(seed)
     for _ in range(20):  # a network that learns, so that the demo shows a real estimate
-        arch, recipe, _ = sample(rng, input_shape=splits.input_shape, max_filters=max_filters,
-                                 num_classes=splits.num_classes, max_params=max_params)  # fmt: skip
+        arch, recipe, _ = sample(
+            rng,
+            input_shape=splits.input_shape,
+            max_filters=max_filters,
+            num_classes=splits.num_classes,
+            max_params=max_params,
+        )
         recipe = replace(recipe, lr=float(10 ** rng.uniform(-2, -0.5)), epochs=settings.max_epochs)
         live = train_live(arch, recipe, splits, settings, seed=seed, device=device)
         if live.engine.decision.estimate > settings.never_learn + 5:
@@ -192,13 +237,15 @@ def live_demo(dataset: str = "digits", seed: int = 0, device="auto", root=None,
     full = train(arch, recipe, splits, seed=seed, eval_every=0.5, device=device)
     live = train_live(arch, recipe, splits, settings, seed=seed, device=device)
     return {
-        "engine epochs": live.epochs_trained, "full epochs": float(full.eval_epochs[-1]),
-        "engine seconds": live.wall_time, "full seconds": full.wall_time,
+        "engine epochs": live.epochs_trained,
+        "full epochs": float(full.eval_epochs[-1]),
+        "engine seconds": live.wall_time,
+        "full seconds": full.wall_time,
         "engine estimate (%)": live.engine.decision.estimate,
         "converged": live.engine.decision.converged,
         "full run best val acc (%)": float(to_percent(np.max(full.curves["val_acc"]))),
         "wall-clock saved (%)": 100 * (1 - live.wall_time / full.wall_time),
-    }  # fmt: skip
+    }
 
 
 def summary(tables: dict[str, pd.DataFrame], scale: str) -> pd.DataFrame:
@@ -207,17 +254,31 @@ def summary(tables: dict[str, pd.DataFrame], scale: str) -> pd.DataFrame:
     for name, t in tables.items():
         top = top_sets(t)
         rows += [
-            {"dataset": name, "claim": "mean epochs saved vs MENNDL (%)",
-             "paper": PAPER["mean_epochs_saved_percent"].get(name, "61–82"),
-             "ours": round(t["epochs_saved_percent"].mean(), 1)},
-            {"dataset": name, "claim": "throughput gain (×)",
-             "paper": PAPER["throughput_gain"].get(name, "2.5–5"),
-             "ours": round(throughput_gain(t), 2)},
-            {"dataset": name, "claim": "top 10/20/30 % overlap",
-             "paper": "0.74–0.97", "ours": " / ".join(f"{v:.2f}" for v in top["overlap"])},
-            {"dataset": name, "claim": "top-set mean accuracy gap (points)",
-             "paper": "0.2–0.83", "ours": " / ".join(f"{v:.2f}" for v in top["gap_points"])},
-        ]  # fmt: skip
+            {
+                "dataset": name,
+                "claim": "mean epochs saved vs MENNDL (%)",
+                "paper": PAPER["mean_epochs_saved_percent"].get(name, "61–82"),
+                "ours": round(t["epochs_saved_percent"].mean(), 1),
+            },
+            {
+                "dataset": name,
+                "claim": "throughput gain (×)",
+                "paper": PAPER["throughput_gain"].get(name, "2.5–5"),
+                "ours": round(throughput_gain(t), 2),
+            },
+            {
+                "dataset": name,
+                "claim": "top 10/20/30 % overlap",
+                "paper": "0.74–0.97",
+                "ours": " / ".join(f"{v:.2f}" for v in top["overlap"]),
+            },
+            {
+                "dataset": name,
+                "claim": "top-set mean accuracy gap (points)",
+                "paper": "0.2–0.83",
+                "ours": " / ".join(f"{v:.2f}" for v in top["gap_points"]),
+            },
+        ]
     out = pd.DataFrame(rows)
     out["our scale"] = scale
     return out

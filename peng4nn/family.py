@@ -23,9 +23,12 @@ from common.train import Recipe
 
 
 def sample_layers(
-    rng: np.random.Generator, max_filters: int, max_stride: int = 5, max_padding: int = 5,
+    rng: np.random.Generator,
+    max_filters: int,
+    max_stride: int = 5,
+    max_padding: int = 5,
     min_filters: int = 1,
-) -> list[dict]:  # fmt: skip
+) -> list[dict]:
     """1–10 (convolution, ReLU, max pooling) triples drawn from the paper's ranges (strides
     and convolution padding capped by `max_stride` and `max_padding`, filters drawn from
     `min_filters`..`max_filters`)."""
@@ -33,17 +36,24 @@ def sample_layers(
     for _ in range(int(rng.integers(1, 11))):  # 1..10 convolutions
         kernel = int(rng.integers(1, 6))
         layers += [
-            {"type": "conv", "kernel": kernel, "stride": int(rng.integers(1, max_stride + 1)),
-             "padding": int(rng.integers(0, max_padding + 1)),
-             "out_channels": int(rng.integers(min_filters, max_filters + 1))},
+            {
+                "type": "conv",
+                "kernel": kernel,
+                "stride": int(rng.integers(1, max_stride + 1)),
+                "padding": int(rng.integers(0, max_padding + 1)),
+                "out_channels": int(rng.integers(min_filters, max_filters + 1)),
+            },
             {"type": "relu"},
-        ]  # fmt: skip
+        ]
         pool = int(rng.integers(1, 6))
         layers.append(
-            {"type": "maxpool", "kernel": pool,
-             "stride": int(rng.integers(1, min(pool, max_stride) + 1)),
-             "padding": int(rng.integers(0, pool // 2 + 1))}
-        )  # fmt: skip
+            {
+                "type": "maxpool",
+                "kernel": pool,
+                "stride": int(rng.integers(1, min(pool, max_stride) + 1)),
+                "padding": int(rng.integers(0, pool // 2 + 1)),
+            }
+        )
     return layers
 
 

@@ -46,8 +46,9 @@ def fig5(tables: dict[str, pd.DataFrame], paper_means: dict[str, float]):
     """Fig. 5: distribution of the percentage of epochs saved, with its mean (and the paper's)."""
     fig, axes = plt.subplots(1, len(tables), figsize=(4.5 * len(tables), 3.2), squeeze=False)
     for ax, (name, table) in zip(axes[0], tables.items(), strict=True):
-        sns.histplot(table["epochs_saved_percent"], bins=np.arange(-100, 101, 10), ax=ax,
-                     stat="percent")  # fmt: skip
+        sns.histplot(
+            table["epochs_saved_percent"], bins=np.arange(-100, 101, 10), ax=ax, stat="percent"
+        )
         ax.axvline(table["epochs_saved_percent"].mean(), ls="--", color="k", label="our mean")
         if name in paper_means:
             ax.axvline(paper_means[name], ls=":", color="red", label="paper's mean")
@@ -60,9 +61,14 @@ def fig7(tables: dict[str, pd.DataFrame], memberships: dict[str, pd.Series]):
     fig, axes = plt.subplots(1, len(tables), figsize=(4.5 * len(tables), 3.6), squeeze=False)
     for ax, (name, table) in zip(axes[0], tables.items(), strict=True):
         sns.scatterplot(
-            x=table["truth"], y=table["estimate"], hue=memberships[name], style=memberships[name],
-            hue_order=["both", "predicted only", "truth only", "neither"], ax=ax, s=20,
-        )  # fmt: skip
+            x=table["truth"],
+            y=table["estimate"],
+            hue=memberships[name],
+            style=memberships[name],
+            hue_order=["both", "predicted only", "truth only", "neither"],
+            ax=ax,
+            s=20,
+        )
         ax.set_title(name), ax.set_xlabel("actual max accuracy (%)"), ax.set_ylabel("estimate (%)")
     return fig
 
@@ -72,11 +78,20 @@ def fig8(tables: dict[str, pd.DataFrame], memberships: dict[str, pd.Series]):
     rows = []
     for name, table in tables.items():
         m = memberships[name]
-        for label, mask in (("GT", m.isin(["both", "truth only"])),
-                            ("P", m.isin(["both", "predicted only"]))):  # fmt: skip
+        for label, mask in (
+            ("GT", m.isin(["both", "truth only"])),
+            ("P", m.isin(["both", "predicted only"])),
+        ):
             rows += [{"dataset": name, "set": label, "accuracy": a} for a in table["truth"][mask]]
     fig, ax = plt.subplots(figsize=(2.5 + 2 * len(tables), 3.5))
-    sns.boxplot(pd.DataFrame(rows), x="dataset", y="accuracy", hue="set", whis=(5, 95), ax=ax,
-                showmeans=True)  # fmt: skip
+    sns.boxplot(
+        pd.DataFrame(rows),
+        x="dataset",
+        y="accuracy",
+        hue="set",
+        whis=(5, 95),
+        ax=ax,
+        showmeans=True,
+    )
     ax.set_ylabel("actual max accuracy (%)")
     return fig

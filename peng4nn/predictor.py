@@ -31,10 +31,13 @@ def replay_zoo(zoo: Zoo, settings: AnalyzerSettings = TABLE_II) -> pd.DataFrame:
         engine = replay(zoo.eval_epochs[seen], acc[seen], loss[seen], settings)
         d = engine.decision
         rows.append(
-            {"estimate": np.nan if d is None else float(to_fraction(d.estimate)),
-             "converged": d is not None and d.converged, "stopped": d is not None and d.stop,
-             "stop_epoch": np.nan if d is None else d.epoch}
-        )  # fmt: skip
+            {
+                "estimate": np.nan if d is None else float(to_fraction(d.estimate)),
+                "converged": d is not None and d.converged,
+                "stopped": d is not None and d.stop,
+                "stop_epoch": np.nan if d is None else d.epoch,
+            }
+        )
     return pd.DataFrame(rows, index=zoo.table.index)
 
 

@@ -26,7 +26,7 @@ PAPER = {
     "table1_r2x100": {"nu_svr_rbf": 97.22, "ols_rbf": 97.04, "blr": 97.11, "random_forest": 94.50},
     "early_stopping_speedup": "3–6×",
     "fhyperband": "same best accuracy as Hyperband in about half the epochs",
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True)
@@ -79,9 +79,16 @@ def zoo_spec(dataset: str, scale: str, seed: int = 0) -> zoo.ZooSpec:
     s = scale_of(dataset, scale)
     options = {"width": s.width, "max_layers": s.max_layers}
     options |= {"min_field": s.min_field} if s.min_field else {}
-    return zoo.ZooSpec("metaqnn", dataset, n_networks=s.n_networks, seed=seed, epochs=s.epochs,
-                       eval_every=1.0, family_options=options,
-                       batch_size=s.batch_size)  # fmt: skip
+    return zoo.ZooSpec(
+        "metaqnn",
+        dataset,
+        n_networks=s.n_networks,
+        seed=seed,
+        epochs=s.epochs,
+        eval_every=1.0,
+        family_options=options,
+        batch_size=s.batch_size,
+    )
 
 
 def finished(z: zoo.Zoo) -> zoo.Zoo:
@@ -104,8 +111,13 @@ def _fit_predict(z, train, test, regressor, tau, s: Scale, sets=("TS", "AP", "HP
     return srm.predict(curves[test][:, :tau], te, tau)[0], target[test]
 
 
-def table1(z: zoo.Zoo, s: Scale, regressors=("nu_svr_rbf", "ols_rbf", "blr", "random_forest"),
-           fraction: float = 0.25, sets=("TS", "AP", "HP")) -> pd.DataFrame:  # fmt: skip
+def table1(
+    z: zoo.Zoo,
+    s: Scale,
+    regressors=("nu_svr_rbf", "ols_rbf", "blr", "random_forest"),
+    fraction: float = 0.25,
+    sets=("TS", "AP", "HP"),
+) -> pd.DataFrame:
     """R² × 100 at `fraction` of the curve, trained on `train_size` networks, mean ± s.e.
     over `draws` random draws (Table 1; with `sets`, a row of Table 2)."""
     tau = _tau(z, fraction)
@@ -117,14 +129,21 @@ def table1(z: zoo.Zoo, s: Scale, regressors=("nu_svr_rbf", "ols_rbf", "blr", "ra
             train, test = order[: s.train_size], order[s.train_size :]
             pred, truth = _fit_predict(z, train, test, name, tau, s, sets, draw)
             scores.append(100 * metrics.r2(truth, pred))
-        rows.append({"regressor": name, "features": "+".join(sets), "R2x100": np.mean(scores),
-                     "s.e.": stats.sem(scores) if len(scores) > 1 else np.nan,
-                     "paper (CIFAR-10)": PAPER["table1_r2x100"].get(name, "-")})  # fmt: skip
+        rows.append(
+            {
+                "regressor": name,
+                "features": "+".join(sets),
+                "R2x100": np.mean(scores),
+                "s.e.": stats.sem(scores) if len(scores) > 1 else np.nan,
+                "paper (CIFAR-10)": PAPER["table1_r2x100"].get(name, "-"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def r2_scaling(z: zoo.Zoo, s: Scale, sizes=None, regressor: str = "nu_svr_rbf",
-               fraction: float = 0.25) -> pd.DataFrame:  # fmt: skip
+def r2_scaling(
+    z: zoo.Zoo, s: Scale, sizes=None, regressor: str = "nu_svr_rbf", fraction: float = 0.25
+) -> pd.DataFrame:
     """The headline claim's scaling curve (issue 14): R² × 100 of the SRM at `fraction` of
     the curve against the number of training networks, one value per (size, draw). Every
     draw holds out the same last third of its random order, so sizes differ only in the
@@ -150,31 +169,40 @@ def table2(z: zoo.Zoo, s: Scale) -> pd.DataFrame:
 
 def r2_vs_fraction(z: zoo.Zoo, s: Scale, fractions=(0.1, 0.25, 0.5, 0.75)) -> pd.DataFrame:
     """Fig. 3: R² against the percentage of the curve observed, through `common.compare`."""
-    predictors = [SRMPredictor("nu_svr_rbf", s.n_search), SRMPredictor("blr", s.n_search),
-                  LCEPredictor(), compare.LastSeenValue()]  # fmt: skip
+    predictors = [
+        SRMPredictor("nu_svr_rbf", s.n_search),
+        SRMPredictor("blr", s.n_search),
+        LCEPredictor(),
+        compare.LastSeenValue(),
+    ]
     budgets = [max(1.0, round(f * z.spec.epochs)) for f in fractions]
-    table = compare.evaluate(predictors, z, budgets, train_size=s.train_size,
-                             seed=list(range(min(2, s.draws))))  # fmt: skip
+    table = compare.evaluate(
+        predictors, z, budgets, train_size=s.train_size, seed=list(range(min(2, s.draws)))
+    )
     table["percent observed"] = 100 * table["budget"] / z.spec.epochs
     return table
 
 
-def stopping_predictions(z: zoo.Zoo, train_size: int, n_search: int, ordering: int,
-                         regressor: str):  # fmt: skip
+def stopping_predictions(z: zoo.Zoo, train_size: int, n_search: int, ordering: int, regressor: str):
     """For one ordering: SRMs trained on the first `train_size` curves predict (ŷ, σ) of
     every later network at every τ. Returns (order, means [m, T−1], sigmas [m, T−1])."""
     order = np.random.default_rng(ordering).permutation(len(z))
     curves, target, T = z.curve("val_acc"), z.target("final_val_acc"), len(z.eval_epochs)
     train, rest = order[:train_size], order[train_size:]
     tr, te = z.table.iloc[train].reset_index(drop=True), z.table.iloc[rest].reset_index(drop=True)
-    srm = SRM(regressor, n_search, seed=ordering).fit(curves[train], tr, target[train],
-                                                        range(1, T))  # fmt: skip
+    srm = SRM(regressor, n_search, seed=ordering).fit(curves[train], tr, target[train], range(1, T))
     pairs = [srm.predict(curves[rest][:, :tau], te, tau) for tau in range(1, T)]
     return order, np.stack([p[0] for p in pairs], 1), np.stack([p[1] for p in pairs], 1)
 
 
-def simulate_early_stopping(z, s: Scale, thresholds=(0.8, 0.9, 0.95, 0.99), regressor="nu_svr_rbf",
-                            delta: float = 0.0, nth: int = 1) -> pd.DataFrame:  # fmt: skip
+def simulate_early_stopping(
+    z,
+    s: Scale,
+    thresholds=(0.8, 0.9, 0.95, 0.99),
+    regressor="nu_svr_rbf",
+    delta: float = 0.0,
+    nth: int = 1,
+) -> pd.DataFrame:
     """Fig. 4: replay the networks in random orders; the first `train_size` train fully and
     train the SRMs; each later one stops at the first τ with Φ(y − δ; ŷ, σ) ≥ Δ, y being the
     `nth` best final value so far (Sec. 4's variants: best, best − δ, n-th best).
@@ -183,8 +211,9 @@ def simulate_early_stopping(z, s: Scale, thresholds=(0.8, 0.9, 0.95, 0.99), regr
     target, T = z.target("final_val_acc"), len(z.eval_epochs)
     rows = []
     for ordering in range(s.orderings):
-        order, means, sigmas = stopping_predictions(z, s.train_size, s.n_search, ordering,
-                                                    regressor)  # fmt: skip
+        order, means, sigmas = stopping_predictions(
+            z, s.train_size, s.n_search, ordering, regressor
+        )
         for threshold in thresholds:
             finals = list(target[order[: s.train_size]])
             epochs, stopped = s.train_size * T, set()
@@ -197,15 +226,28 @@ def simulate_early_stopping(z, s: Scale, thresholds=(0.8, 0.9, 0.95, 0.99), regr
                     stopped.add(network)
                 else:
                     finals.append(target[network])
-            rows.append({"ordering": ordering, "threshold": threshold, "delta": delta, "nth": nth,
-                         "speedup": len(z) * T / epochs,
-                         "kept best": int(np.argmax(target)) not in stopped})  # fmt: skip
+            rows.append(
+                {
+                    "ordering": ordering,
+                    "threshold": threshold,
+                    "delta": delta,
+                    "nth": nth,
+                    "speedup": len(z) * T / epochs,
+                    "kept best": int(np.argmax(target)) not in stopped,
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def rule_search(z: zoo.Zoo, train_size: int, n_search: int, ordering: int,
-                threshold: float = 0.95, delta: float = 0.0,
-                regressor: str = "nu_svr_rbf"):  # fmt: skip
+def rule_search(
+    z: zoo.Zoo,
+    train_size: int,
+    n_search: int,
+    ordering: int,
+    threshold: float = 0.95,
+    delta: float = 0.0,
+    regressor: str = "nu_svr_rbf",
+):
     """Sec. 4's rule as a search over a replayed zoo (the cross-comparison's simulation): in a
     random order, the first `train_size` networks train fully and train the SRMs; each later
     one stops at the first τ with Φ(y_best − δ; ŷ, σ) ≥ Δ; the best fully trained network
@@ -221,12 +263,22 @@ def rule_search(z: zoo.Zoo, train_size: int, n_search: int, ordering: int,
         if tau == len(epochs):
             finals[int(network)] = target[network]
     chosen = max(finals, key=finals.get)
-    return {"selected": chosen, "regret": float(np.nanmax(target) - target[chosen]),
-            "epochs": spent}  # fmt: skip
+    return {
+        "selected": chosen,
+        "regret": float(np.nanmax(target) - target[chosen]),
+        "epochs": spent,
+    }
 
 
-def hyperband_comparison(z: zoo.Zoo, s: Scale, runs: int = 3, repeats: int = 8, eta: float = 3,
-                         threshold: float = 0.95, d: int = 10) -> pd.DataFrame:  # fmt: skip
+def hyperband_comparison(
+    z: zoo.Zoo,
+    s: Scale,
+    runs: int = 3,
+    repeats: int = 8,
+    eta: float = 3,
+    threshold: float = 0.95,
+    d: int = 10,
+) -> pd.DataFrame:
     """Fig. 6: best value so far against total epochs, Hyperband vs f-Hyperband (ν-SVR and
     BLR SRMs), replaying the zoo; each run is `repeats` consecutive Hyperband iterations
     (the paper: 40) that share f-Hyperband's data; R is the zoo's epochs; predictors train
@@ -240,12 +292,15 @@ def hyperband_comparison(z: zoo.Zoo, s: Scale, runs: int = 3, repeats: int = 8, 
             if regressor is None:
                 result = hyperband(sample, objective, R, eta, repeats=repeats)
             else:
-                settings = FHyperbandSettings(threshold, min_curves=d, regressor=regressor,
-                                              n_search=s.n_search, seed=run)  # fmt: skip
+                settings = FHyperbandSettings(
+                    threshold, min_curves=d, regressor=regressor, n_search=s.n_search, seed=run
+                )
                 result = FHyperband(objective, settings).run(sample, R, eta, repeats)
             epochs, best = result.best_so_far()
-            rows += [{"run": run, "method": method, "epochs": e, "best": b}
-                     for e, b in zip(epochs, best, strict=True)]  # fmt: skip
+            rows += [
+                {"run": run, "method": method, "epochs": e, "best": b}
+                for e, b in zip(epochs, best, strict=True)
+            ]
     return pd.DataFrame(rows)
 
 
@@ -272,17 +327,22 @@ def gaussian_errors(z: zoo.Zoo, s: Scale, fraction: float = 0.25, seed: int = 0)
     }
 
 
-def median_splits(z: zoo.Zoo, s: Scale, columns=("depth", "n_params", "n_layers"),
-                  fraction: float = 0.25) -> pd.DataFrame:  # fmt: skip
+def median_splits(
+    z: zoo.Zoo, s: Scale, columns=("depth", "n_params", "n_layers"), fraction: float = 0.25
+) -> pd.DataFrame:
     """Table 8: train below the median of a column and test above it, and the reverse."""
     tau = _tau(z, fraction)
     rows = []
     for column in columns:
         values = z.table[column].to_numpy(float)
-        below, above = np.flatnonzero(values <= np.median(values)), np.flatnonzero(
-            values > np.median(values))  # fmt: skip
-        for name, train, test in (("train below, test above", below, above),
-                                  ("train above, test below", above, below)):  # fmt: skip
+        below, above = (
+            np.flatnonzero(values <= np.median(values)),
+            np.flatnonzero(values > np.median(values)),
+        )
+        for name, train, test in (
+            ("train below, test above", below, above),
+            ("train above, test below", above, below),
+        ):
             if len(train) < 5 or len(test) < 2:
                 continue
             pred, truth = _fit_predict(z, train, test, "nu_svr_rbf", tau, s)
@@ -296,8 +356,9 @@ def predictions(z: zoo.Zoo, s: Scale, regressors=("nu_svr_rbf", "blr"), fraction
     order = np.random.default_rng(seed).permutation(len(z))
     frames = []
     for name in regressors:
-        pred, truth = _fit_predict(z, order[: s.train_size], order[s.train_size :], name, tau,
-                                   s, seed=seed)  # fmt: skip
+        pred, truth = _fit_predict(
+            z, order[: s.train_size], order[s.train_size :], name, tau, s, seed=seed
+        )
         frames.append(pd.DataFrame({"regressor": name, "true": truth, "predicted": pred}))
     return pd.concat(frames, ignore_index=True)
 
@@ -305,19 +366,30 @@ def predictions(z: zoo.Zoo, s: Scale, regressors=("nu_svr_rbf", "blr"), fraction
 def summary(t1: pd.DataFrame, stopping: pd.DataFrame, hb: pd.DataFrame, scale: str):
     """What held: each claim with the paper's number and ours, at our scale."""
     best_row = t1.loc[t1["R2x100"].idxmax()]
-    by_threshold = stopping.groupby("threshold").agg(speedup=("speedup", "mean"),
-                                                     kept=("kept best", "mean"))  # fmt: skip
+    by_threshold = stopping.groupby("threshold").agg(
+        speedup=("speedup", "mean"), kept=("kept best", "mean")
+    )
     final = hb.groupby(["method", "run"]).last().groupby("method")[["epochs", "best"]].mean()
     rows = [
-        {"claim": "best SRM R² × 100 at 25 % of the curve", "paper": "97.22 (ν-SVR)",
-         "ours": f"{best_row['R2x100']:.1f} ({best_row['regressor']})"},
-        {"claim": "early-stopping speedup (Δ = 0.99)", "paper": PAPER["early_stopping_speedup"],
-         "ours": f"{by_threshold['speedup'].iloc[-1]:.2f}× (best kept in "
-                 f"{100 * by_threshold['kept'].iloc[-1]:.0f} % of orderings)"},
-        {"claim": "f-Hyperband vs Hyperband", "paper": PAPER["fhyperband"],
-         "ours": "; ".join(f"{m}: best {r.best:.3f} in {r.epochs:.0f} epochs"
-                           for m, r in final.iterrows())},
-    ]  # fmt: skip
+        {
+            "claim": "best SRM R² × 100 at 25 % of the curve",
+            "paper": "97.22 (ν-SVR)",
+            "ours": f"{best_row['R2x100']:.1f} ({best_row['regressor']})",
+        },
+        {
+            "claim": "early-stopping speedup (Δ = 0.99)",
+            "paper": PAPER["early_stopping_speedup"],
+            "ours": f"{by_threshold['speedup'].iloc[-1]:.2f}× (best kept in "
+            f"{100 * by_threshold['kept'].iloc[-1]:.0f} % of orderings)",
+        },
+        {
+            "claim": "f-Hyperband vs Hyperband",
+            "paper": PAPER["fhyperband"],
+            "ours": "; ".join(
+                f"{m}: best {r.best:.3f} in {r.epochs:.0f} epochs" for m, r in final.iterrows()
+            ),
+        },
+    ]
     out = pd.DataFrame(rows)
     out["our scale"] = scale
     return out

@@ -28,16 +28,24 @@ FAMILIES = {
     "hill3": (lambda x, ymax, eta, kappa: ymax * x**eta / (kappa**eta + x**eta), (0.8, 1.0, 1.0)),
     "log_power": (lambda x, a, b, c: a / (1 + (x / np.exp(b)) ** c), (0.8, 1.0, -1.0)),
     "pow4": (lambda x, c, a, b, alpha: c - (a * x + b) ** (-alpha), (0.8, 1.0, 1.0, 0.5)),
-    "mmf": (lambda x, alpha, beta, kappa, delta:
-            alpha - (alpha - beta) / (1 + (kappa * x) ** delta), (0.8, 0.1, 1.0, 1.0)),
+    "mmf": (
+        lambda x, alpha, beta, kappa, delta: alpha - (alpha - beta) / (1 + (kappa * x) ** delta),
+        (0.8, 0.1, 1.0, 1.0),
+    ),
     "exp3": (lambda x, c, a, b: c - np.exp(-a * x + b), (0.8, 0.5, 0.0)),
     "exp4": (lambda x, c, a, b, alpha: c - np.exp(-a * x**alpha + b), (0.8, 0.5, 0.0, 1.0)),
-    "janoschek": (lambda x, alpha, beta, kappa, delta:
-                  alpha - (alpha - beta) * np.exp(-kappa * x**delta), (0.8, 0.1, 0.5, 1.0)),
-    "weibull": (lambda x, alpha, beta, kappa, delta:
-                alpha - (alpha - beta) * np.exp(-((kappa * x) ** delta)), (0.8, 0.1, 0.5, 1.0)),
+    "janoschek": (
+        lambda x, alpha, beta, kappa, delta: alpha - (alpha - beta) * np.exp(-kappa * x**delta),
+        (0.8, 0.1, 0.5, 1.0),
+    ),
+    "weibull": (
+        lambda x, alpha, beta, kappa, delta: (
+            alpha - (alpha - beta) * np.exp(-((kappa * x) ** delta))
+        ),
+        (0.8, 0.1, 0.5, 1.0),
+    ),
     "ilog2": (lambda x, c, a: c - a / np.log(x + 1), (0.8, 0.5)),
-}  # fmt: skip
+}
 
 
 def _fit_family(f, p0, x, y):

@@ -76,8 +76,15 @@ def to_architecture(sequence, input_shape, num_classes: int, width: float):
     for kind, options, _ in sequence:
         if kind == "conv":
             field = options["field"]
-            layers += [{"type": "conv", "kernel": field, "padding": field // 2,
-                        "out_channels": filters[options["filters"]]}, {"type": "relu"}]  # fmt: skip
+            layers += [
+                {
+                    "type": "conv",
+                    "kernel": field,
+                    "padding": field // 2,
+                    "out_channels": filters[options["filters"]],
+                },
+                {"type": "relu"},
+            ]
         elif kind == "pool":
             layers.append(
                 {"type": "maxpool", "kernel": options["field"], "stride": options["stride"]}
@@ -101,8 +108,16 @@ def sees_space(sequence, min_field: int) -> bool:
     return any(kind == "conv" and o["field"] >= min_field for kind, o, _ in sequence)
 
 
-def sample(rng: np.random.Generator, *, input_shape, num_classes: int, width: float = 1.0,
-           max_layers: int = 18, lr: float = 1e-3, min_field: int = 0):  # fmt: skip
+def sample(
+    rng: np.random.Generator,
+    *,
+    input_shape,
+    num_classes: int,
+    width: float = 1.0,
+    max_layers: int = 18,
+    lr: float = 1e-3,
+    min_field: int = 0,
+):
     """One MetaQNN network: (architecture, recipe, {"n_layers": ..., "attempts": ...}).
 
     `min_field` > 0 redraws walks without a convolution of at least that receptive field

@@ -21,8 +21,9 @@ def fig2(pred: pd.DataFrame):
 def fig3(table: pd.DataFrame):
     """Fig. 3: R² against the percentage of the learning curve observed."""
     fig, ax = plt.subplots(figsize=(5.5, 3.5))
-    sns.lineplot(table, x="percent observed", y="r2", hue="method", marker="o", ax=ax,
-                 errorbar="se")  # fmt: skip
+    sns.lineplot(
+        table, x="percent observed", y="r2", hue="method", marker="o", ax=ax, errorbar="se"
+    )
     ax.set_ylabel("R²"), ax.set_ylim(bottom=max(-1, table["r2"].min() - 0.05))
     return fig
 
@@ -30,13 +31,17 @@ def fig3(table: pd.DataFrame):
 def fig4(stopping: pd.DataFrame):
     """Fig. 4: simulated speedup vs Δ; triangles where the best model was kept in more than
     half of the orderings, crosses where it was not."""
-    agg = stopping.groupby("threshold").agg(speedup=("speedup", "mean"),
-                                            kept=("kept best", "mean")).reset_index()  # fmt: skip
+    agg = (
+        stopping.groupby("threshold")
+        .agg(speedup=("speedup", "mean"), kept=("kept best", "mean"))
+        .reset_index()
+    )
     fig, ax = plt.subplots(figsize=(5, 3.5))
     ax.plot(agg["threshold"], agg["speedup"], color="C0")
     for _, row in agg.iterrows():
-        ax.plot(row["threshold"], row["speedup"], "^" if row["kept"] > 0.5 else "x", color="C0",
-                ms=9)  # fmt: skip
+        ax.plot(
+            row["threshold"], row["speedup"], "^" if row["kept"] > 0.5 else "x", color="C0", ms=9
+        )
     ax.set_xlabel("probability threshold Δ"), ax.set_ylabel("speedup (×)")
     return fig
 
@@ -46,8 +51,14 @@ def fig6(hb: pd.DataFrame):
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for (method, run), group in hb.groupby(["method", "run"]):
         color = {"Hyperband": "C0", "f-Hyperband (nu-SVR)": "C1"}.get(method, "C2")
-        ax.step(group["epochs"], group["best"], where="post", color=color, alpha=0.6,
-                label=method if run == 0 else None)  # fmt: skip
+        ax.step(
+            group["epochs"],
+            group["best"],
+            where="post",
+            color=color,
+            alpha=0.6,
+            label=method if run == 0 else None,
+        )
     ax.set_xlabel("total epochs"), ax.set_ylabel("best validation accuracy"), ax.legend()
     return fig
 

@@ -13,8 +13,9 @@ from srm_earlystop.srm import SRM
 class SRMPredictor(Predictor):
     """Baker et al.'s SRM for one regressor, trained at the budget's τ."""
 
-    requires = Requirements(training_networks=True, curve=True, architecture=True,
-                            hyperparameters=True)  # fmt: skip
+    requires = Requirements(
+        training_networks=True, curve=True, architecture=True, hyperparameters=True
+    )
 
     def __init__(self, regressor="nu_svr_rbf", n_search=100, feature_sets=FEATURE_SETS, seed=0):
         self.regressor, self.n_search, self.seed = regressor, n_search, seed

@@ -50,7 +50,7 @@ REGRESSORS: dict[str, tuple[Callable, dict]] = {
             "lambda_1": GAMMA_PRIOR,
             "lambda_2": GAMMA_PRIOR,
         },
-    ),  # fmt: skip
+    ),
     "random_forest": (
         lambda: _pipe(RandomForestRegressor(n_jobs=1)),
         {"n_estimators": randint(10, 801), "max_features": uniform(0.1, 0.4)},

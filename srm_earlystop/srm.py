@@ -31,8 +31,15 @@ class SRM:
             is much cheaper for random forests of hundreds of trees.
     """
 
-    def __init__(self, regressor="nu_svr_rbf", n_search=100, feature_sets=FEATURE_SETS,
-                 cv_folds=3, seed=0, sigma_folds=None):  # fmt: skip
+    def __init__(
+        self,
+        regressor="nu_svr_rbf",
+        n_search=100,
+        feature_sets=FEATURE_SETS,
+        cv_folds=3,
+        seed=0,
+        sigma_folds=None,
+    ):
         regressors.make(regressor)  # validate the name now
         self.regressor, self.n_search, self.cv_folds, self.seed = (
             regressor,
@@ -54,10 +61,15 @@ class SRM:
         if not space:
             return pipe.fit(x, y)
         search = RandomizedSearchCV(
-            pipe, space, n_iter=self.n_search, scoring="neg_mean_squared_error",
+            pipe,
+            space,
+            n_iter=self.n_search,
+            scoring="neg_mean_squared_error",
             cv=KFold(self.cv_folds, shuffle=True, random_state=self.seed),
-            random_state=self.seed, n_jobs=1, error_score=np.nan,
-        )  # fmt: skip
+            random_state=self.seed,
+            n_jobs=1,
+            error_score=np.nan,
+        )
         return search.fit(x, y).best_estimator_
 
     def fit(self, curves, table, target, taus, with_sigma: bool = True) -> SRM:

@@ -27,9 +27,14 @@ def build_in_process(spec: zoo.ZooSpec, path) -> zoo.Zoo:
 
 
 TINY_SPEC = zoo.ZooSpec(
-    "demo", n_networks=14, seed=3, epochs=2.0, eval_every=0.5, probes=("weight_stats",),
+    "demo",
+    n_networks=14,
+    seed=3,
+    epochs=2.0,
+    eval_every=0.5,
+    probes=("weight_stats",),
     keep_weights=True,
-)  # fmt: skip
+)
 
 
 @pytest.fixture(scope="session")

@@ -38,8 +38,9 @@ def test_the_book_scale_sampler_yields_networks_that_learn(name, digits):
     for i in range(N):
         arch, recipe, _ = zoo.sample_network(spec, i, splits.input_shape, splits.num_classes)
         seed = zoo.network_seeds(spec, i)[1]
-        result = train.train(arch, replace(recipe, epochs=BRIEF_EPOCHS), splits, seed=seed,
-                             device="cpu")  # fmt: skip
+        result = train.train(
+            arch, replace(recipe, epochs=BRIEF_EPOCHS), splits, seed=seed, device="cpu"
+        )
         final.append(result.curves["val_acc"][-1] if result.status == "ok" else np.nan)
     final = np.array(final)
     assert np.nanmedian(final) >= chance + MARGIN, f"{name}: {final.round(3)}"

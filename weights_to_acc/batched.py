@@ -88,8 +88,9 @@ class _Group:
         self.n_train = max(1, round(first.train_fraction * n_all))
         self.batch = first.batch_size
         self.steps_per_epoch = math.ceil(self.n_train / self.batch)
-        self.eval_epochs, self.eval_steps = eval_steps(first.epochs, eval_every,
-                                                       self.steps_per_epoch)  # fmt: skip
+        self.eval_epochs, self.eval_steps = eval_steps(
+            first.epochs, eval_every, self.steps_per_epoch
+        )
         params, self.generators, self.subsets, self.shuffles = [], [], [], []
         self.templates = []
         for arch, recipe, seed in nets:
@@ -120,8 +121,10 @@ class _Group:
             per_net("momentum"),
         )
         kinds = [r.optimizer for r in self.recipes]
-        self.kind = {k: torch.tensor([x == k for x in kinds], device=device) for k in
-                     ("sgd", "adam", "rmsprop")}  # fmt: skip
+        self.kind = {
+            k: torch.tensor([x == k for x in kinds], device=device)
+            for k in ("sgd", "adam", "rmsprop")
+        }
         self.state = {k: [torch.zeros_like(p) for p in self.params] for k in ("buf", "m", "v")}
         self.scheduled = any(r.schedule != "constant" for r in self.recipes)
 
@@ -160,8 +163,9 @@ class _Group:
             adam = m / denom_adam / (1 - b1**t)
             rms = g / (v.sqrt() + EPS)
             kind = self.kind
-            direction = torch.where(_per_net(kind["sgd"], p), sgd,
-                                    torch.where(_per_net(kind["adam"], p), adam, rms))  # fmt: skip
+            direction = torch.where(
+                _per_net(kind["sgd"], p), sgd, torch.where(_per_net(kind["adam"], p), adam, rms)
+            )
             p.sub_(_per_net(lr, p) * direction)
 
     # -- evaluation ----------------------------------------------------------------------
@@ -178,8 +182,10 @@ class _Group:
         for start in range(0, len(live), chunk):
             ids = torch.as_tensor(live[start : start + chunk], device=self.dev)
             params = [p[ids] for p in self.params]
-            parts = [_infer(params, x[i : i + rows], None, self.relu[ids])
-                     for i in range(0, len(x), rows)]  # fmt: skip
+            parts = [
+                _infer(params, x[i : i + rows], None, self.relu[ids])
+                for i in range(0, len(x), rows)
+            ]
             logits = torch.cat([lg for lg, _ in parts], dim=1)
             feats = torch.cat([f for _, f in parts], dim=1)
             for k, n in enumerate(ids.tolist()):
@@ -187,8 +193,10 @@ class _Group:
                 acc[n] = (logits[k].argmax(1) == y).float().mean().item()
                 if with_probes and self.probe_names:
                     model = self.load(n)
-                    probes[n] = {name: np.asarray(p(model, feats[k], y))
-                                 for name, p in self.probes[n].items()}  # fmt: skip
+                    probes[n] = {
+                        name: np.asarray(p(model, feats[k], y))
+                        for name, p in self.probes[n].items()
+                    }
         return loss, acc, probes
 
     def load(self, n: int) -> torch.nn.Module:
@@ -211,8 +219,12 @@ class _Group:
         order = None
         for step in range(int(self.eval_steps[-1])):
             if step % self.steps_per_epoch == 0:
-                order = torch.stack([sub[torch.randperm(self.n_train, generator=g)] for sub, g
-                                     in zip(self.subsets, self.shuffles, strict=True)])  # fmt: skip
+                order = torch.stack(
+                    [
+                        sub[torch.randperm(self.n_train, generator=g)]
+                        for sub, g in zip(self.subsets, self.shuffles, strict=True)
+                    ]
+                )
                 order = order.to(self.dev)
             lo = (step % self.steps_per_epoch) * self.batch
             idx = order[:, lo : lo + self.batch]
@@ -232,16 +244,22 @@ class _Group:
             parked = torch.as_tensor(newly, device=self.dev)
             for t in [*self.params, *(x for xs in self.state.values() for x in xs)]:
                 t[parked] = 0.0  # diverged networks rest at zero (no NaN arithmetic)
-            val_loss, val_acc, probe_values = self.evaluate(self.data.val_x, self.data.val_y,
-                                                            alive, True)  # fmt: skip
+            val_loss, val_acc, probe_values = self.evaluate(
+                self.data.val_x, self.data.val_y, alive, True
+            )
             k = eval_at[step + 1]
             train_loss, train_acc = (loss_sum / seen).cpu().numpy(), (correct / seen).cpu().numpy()
             for n in np.flatnonzero(alive):
-                history[n].append({"epoch": float(self.eval_epochs[k]),
-                                   "train_loss": float(train_loss[n]),
-                                   "train_acc": float(train_acc[n]),
-                                   "val_loss": val_loss[n], "val_acc": val_acc[n],
-                                   "probes": probe_values.get(n, {})})  # fmt: skip
+                history[n].append(
+                    {
+                        "epoch": float(self.eval_epochs[k]),
+                        "train_loss": float(train_loss[n]),
+                        "train_acc": float(train_acc[n]),
+                        "val_loss": val_loss[n],
+                        "val_acc": val_acc[n],
+                        "probes": probe_values.get(n, {}),
+                    }
+                )
             loss_sum.zero_(), correct.zero_()
             seen = 0
         return self.results(alive, history)
@@ -255,15 +273,23 @@ class _Group:
             weights = None
             if ok and self.keep_weights:
                 weights = torch.cat([p[n].flatten().cpu() for p in self.params]).float().numpy()
-            out.append(RunResult(
-                status="ok" if ok else "diverged",
-                eval_epochs=np.array([e["epoch"] for e in evals], dtype=np.float64),
-                curves={c: np.array([e[c] for e in evals], dtype=np.float64) for c in CURVES},
-                probes={name: np.stack([e["probes"][name] for e in evals]) if evals
-                        else np.empty((0,)) for name in self.probe_names},
-                test_loss=float(test_loss[n]), test_acc=float(test_acc[n]), wall_time=wall,
-                weights=weights,
-            ))  # fmt: skip
+            out.append(
+                RunResult(
+                    status="ok" if ok else "diverged",
+                    eval_epochs=np.array([e["epoch"] for e in evals], dtype=np.float64),
+                    curves={c: np.array([e[c] for e in evals], dtype=np.float64) for c in CURVES},
+                    probes={
+                        name: np.stack([e["probes"][name] for e in evals])
+                        if evals
+                        else np.empty((0,))
+                        for name in self.probe_names
+                    },
+                    test_loss=float(test_loss[n]),
+                    test_acc=float(test_acc[n]),
+                    wall_time=wall,
+                    weights=weights,
+                )
+            )
         return out
 
 

@@ -24,45 +24,78 @@ from weights_to_acc.family import FILTERS, N_CONV
 
 PAPER = {
     # Table 1, CIFAR10-GS: R² per predictor and feature set
-    "table1": {"logit_linear": {"W4": 0.707, "W": 0.662, "Wstat": 0.186, "WL": 0.727},
-               "gbm": {"W4": 0.969, "W": 0.970, "Wstat": 0.914, "WL": 0.984},
-               "dnn": {"W4": 0.968, "W": 0.954, "Wstat": 0.897, "WL": 0.980}},
+    "table1": {
+        "logit_linear": {"W4": 0.707, "W": 0.662, "Wstat": 0.186, "WL": 0.727},
+        "gbm": {"W4": 0.969, "W": 0.970, "Wstat": 0.914, "WL": 0.984},
+        "dnn": {"W4": 0.968, "W": 0.954, "Wstat": 0.897, "WL": 0.980},
+    },
     # Table 2: GBM R² per feature set (rows) and collection (columns)
     "table2": pd.DataFrame(
-        [[0.977, 0.982, 0.959, 0.936], [0.966, 0.975, 0.926, 0.895],
-         [0.969, 0.973, 0.928, 0.900], [0.987, 0.989, 0.969, 0.967],
-         [0.988, 0.989, 0.970, 0.971], [0.983, 0.982, 0.960, 0.967],
-         [0.981, 0.983, 0.960, 0.971], [0.953, 0.955, 0.914, 0.908],
-         [0.993, 0.993, 0.984, 0.986], [0.918, 0.924, 0.934, 0.935],
-         [0.024, 0.035, 0.015, 0.034], [0.990, 0.991, 0.979, 0.978],
-         [0.973, 0.976, 0.941, 0.946], [0.989, 0.989, 0.971, 0.971]],
+        [
+            [0.977, 0.982, 0.959, 0.936],
+            [0.966, 0.975, 0.926, 0.895],
+            [0.969, 0.973, 0.928, 0.900],
+            [0.987, 0.989, 0.969, 0.967],
+            [0.988, 0.989, 0.970, 0.971],
+            [0.983, 0.982, 0.960, 0.967],
+            [0.981, 0.983, 0.960, 0.971],
+            [0.953, 0.955, 0.914, 0.908],
+            [0.993, 0.993, 0.984, 0.986],
+            [0.918, 0.924, 0.934, 0.935],
+            [0.024, 0.035, 0.015, 0.034],
+            [0.990, 0.991, 0.979, 0.978],
+            [0.973, 0.976, 0.941, 0.946],
+            [0.989, 0.989, 0.971, 0.971],
+        ],
         index=list(features.FEATURE_SETS),
-        columns=["mnist", "fashion_mnist", "cifar10_gs", "svhn_gs"]),
+        columns=["mnist", "fashion_mnist", "cifar10_gs", "svhn_gs"],
+    ),
     # Table 3: Kendall τ, GBM on W̃_L trained on the row's collection
     "table3": pd.DataFrame(
-        [[0.92, 0.77, 0.80, 0.73], [0.70, 0.92, 0.77, 0.65],
-         [0.68, 0.68, 0.93, 0.75], [0.60, 0.63, 0.74, 0.85]],
+        [
+            [0.92, 0.77, 0.80, 0.73],
+            [0.70, 0.92, 0.77, 0.65],
+            [0.68, 0.68, 0.93, 0.75],
+            [0.60, 0.63, 0.74, 0.85],
+        ],
         index=["mnist", "fashion_mnist", "cifar10_gs", "svhn_gs"],
-        columns=["mnist", "fashion_mnist", "cifar10_gs", "svhn_gs"]),
+        columns=["mnist", "fashion_mnist", "cifar10_gs", "svhn_gs"],
+    ),
     # Table 4: τ on ResNet32 ×1/×2/×4 (DEMOGEN) of GBM on W̃_L⁴ trained on CIFAR10-GS
-    "table4": pd.DataFrame([[0.30, 0.62, 0.50], [0.28, 0.59, 0.32], [0.83, 0.77, 0.64]],
-                           index=["predictions vs train", "predictions vs test",
-                                  "train vs test"], columns=["×1", "×2", "×4"]),
+    "table4": pd.DataFrame(
+        [[0.30, 0.62, 0.50], [0.28, 0.59, 0.32], [0.83, 0.77, 0.64]],
+        index=["predictions vs train", "predictions vs test", "train vs test"],
+        columns=["×1", "×2", "×4"],
+    ),
     # Table 9: mean absolute deviation of GBM-on-W predictions under each modification
-    "table9": {"scale 0.001": 0.1353, "scale 0.1": 0.1144, "global permutation": 0.1100,
-               "within all layers (mixing)": 0.0893, "within final layer (mixing)": 0.0680,
-               "within all layers (not mixing)": 0.0671,
-               "within final layer (not mixing)": 0.0585, "scale 100": 0.0470,
-               "scale 10": 0.0465, "scale 2": 0.0401, "within first 3 layers (mixing)": 0.0311,
-               "within first 3 layers (not mixing)": 0.0133},
-}  # fmt: skip
+    "table9": {
+        "scale 0.001": 0.1353,
+        "scale 0.1": 0.1144,
+        "global permutation": 0.1100,
+        "within all layers (mixing)": 0.0893,
+        "within final layer (mixing)": 0.0680,
+        "within all layers (not mixing)": 0.0671,
+        "within final layer (not mixing)": 0.0585,
+        "scale 100": 0.0470,
+        "scale 10": 0.0465,
+        "scale 2": 0.0401,
+        "within first 3 layers (mixing)": 0.0311,
+        "within first 3 layers (not mixing)": 0.0133,
+    },
+}
 MODIFICATIONS = {  # Table 9: name -> (kind, argument, mix)
     **{f"scale {c:g}": ("scale", c, None) for c in (1e-3, 1e-1, 2, 10, 100)},
     "global permutation": ("permute", "global", True),
-    **{f"within {label} ({'mixing' if mix else 'not mixing'})": ("permute", scope, mix)
-       for scope, label in (("all", "all layers"), ("final", "final layer"),
-                            ("first3", "first 3 layers")) for mix in (True, False)},
-}  # fmt: skip
+    **{
+        f"within {label} ({'mixing' if mix else 'not mixing'})": ("permute", scope, mix)
+        for scope, label in (
+            ("all", "all layers"),
+            ("final", "final layer"),
+            ("first3", "first 3 layers"),
+        )
+        for mix in (True, False)
+    },
+}
 TARGET = "test_acc"
 
 
@@ -91,19 +124,25 @@ class Scale:
 # median 0.74, best 0.97: the paper's shape (a peak at chance, most networks above 0.6).
 # MNIST and Fashion-MNIST (NNPERF_DATA only) keep their earlier settings: not re-measured.
 SCALES = {
-    "smoke": {"digits": Scale(40, 2.0, n_search=2, net_epochs=10, n_estimators=30,
-                              wide_networks=16)},
-    "book": {
-        "digits": Scale(512, 20.0, n_search=4, net_epochs=20, n_estimators=100,
-                        wide_networks=128, batch_size=8),
-        "mnist": Scale(256, 4.0, subset=0.05, val_size=1000, n_search=4, net_epochs=20,
-                       n_estimators=100),
-        "fashion_mnist": Scale(256, 4.0, subset=0.05, val_size=1000, n_search=4,
-                               net_epochs=20, n_estimators=100),
+    "smoke": {
+        "digits": Scale(40, 2.0, n_search=2, net_epochs=10, n_estimators=30, wide_networks=16)
     },
-    "paper": {name: Scale(30_000, 86.0, wide_networks=216 if name == "cifar10_gs" else 0)
-              for name in ("mnist", "fashion_mnist", "cifar10_gs", "svhn_gs")},
-}  # fmt: skip
+    "book": {
+        "digits": Scale(
+            512, 20.0, n_search=4, net_epochs=20, n_estimators=100, wide_networks=128, batch_size=8
+        ),
+        "mnist": Scale(
+            256, 4.0, subset=0.05, val_size=1000, n_search=4, net_epochs=20, n_estimators=100
+        ),
+        "fashion_mnist": Scale(
+            256, 4.0, subset=0.05, val_size=1000, n_search=4, net_epochs=20, n_estimators=100
+        ),
+    },
+    "paper": {
+        name: Scale(30_000, 86.0, wide_networks=216 if name == "cifar10_gs" else 0)
+        for name in ("mnist", "fashion_mnist", "cifar10_gs", "svhn_gs")
+    },
+}
 
 
 def scale_of(dataset: str, scale: str) -> Scale:
@@ -121,10 +160,20 @@ def zoo_spec(dataset: str, scale: str, seed: int = 0, filters: int = FILTERS) ->
     s = scale_of(dataset, scale)
     n = s.n_networks if filters == FILTERS else s.wide_networks
     options = {"filters": filters, "subset": s.subset}
-    return zoo.ZooSpec("smallcnn", dataset, n_networks=n, seed=seed, epochs=s.epochs,
-                       eval_every=max(1.0, s.epochs / 4), probes=("weight_stats",),
-                       family_options=options, keep_weights=True, val_size=s.val_size,
-                       scaling="symmetric", batch_size=s.batch_size)  # fmt: skip
+    return zoo.ZooSpec(
+        "smallcnn",
+        dataset,
+        n_networks=n,
+        seed=seed,
+        epochs=s.epochs,
+        eval_every=max(1.0, s.epochs / 4),
+        probes=("weight_stats",),
+        family_options=options,
+        keep_weights=True,
+        val_size=s.val_size,
+        scaling="symmetric",
+        batch_size=s.batch_size,
+    )
 
 
 def finished(z: zoo.Zoo) -> zoo.Zoo:
@@ -160,23 +209,34 @@ def _parts(z: zoo.Zoo):
 def fit(kind: str, train: zoo.Zoo, feature_set: str, s: Scale, seed: int = 0):
     """A predictor of the test accuracy from `feature_set`, tuned on the training split."""
     high = feature_set in features.HIGH_DIMENSIONAL
-    return predictors.fit(kind, inputs(train, feature_set), train.target(TARGET), s.n_search,
-                          seed=seed, high_dimensional=high, epochs=s.net_epochs,
-                          n_estimators=s.n_estimators)  # fmt: skip
+    return predictors.fit(
+        kind,
+        inputs(train, feature_set),
+        train.target(TARGET),
+        s.n_search,
+        seed=seed,
+        high_dimensional=high,
+        epochs=s.net_epochs,
+        n_estimators=s.n_estimators,
+    )
 
 
 def score(model, test: zoo.Zoo, feature_set: str) -> dict:
     truth, pred = test.target(TARGET), model.predict(inputs(test, feature_set))
-    return {"R2": metrics.r2(truth, pred), "MSE": metrics.mse(truth, pred),
-            "tau": metrics.kendall_tau(truth, pred)}  # fmt: skip
+    return {
+        "R2": metrics.r2(truth, pred),
+        "MSE": metrics.mse(truth, pred),
+        "tau": metrics.kendall_tau(truth, pred),
+    }
 
 
 TABLE1_SETS = ("W4", "W", "Wstat", "WL")
 TABLE5_SETS = ("W1", "W2", "W3", "W4", "W", "hp", "hp+W", "Wstat", "WL")  # Tables 5–6
 
 
-def predictor_table(train, test, s: Scale, kinds=predictors.PREDICTORS,
-                    feature_sets=TABLE5_SETS, seed: int = 0):  # fmt: skip
+def predictor_table(
+    train, test, s: Scale, kinds=predictors.PREDICTORS, feature_sets=TABLE5_SETS, seed: int = 0
+):
     """Tables 5 and 6 (and Table 1, their W⁴ / W / W̃ / W̃_L columns): R², MSE (and τ) of
     each predictor on each feature set."""
     rows = []
@@ -184,8 +244,14 @@ def predictor_table(train, test, s: Scale, kinds=predictors.PREDICTORS,
         for name in feature_sets:
             model = fit(kind, train, name, s, seed)
             paper = PAPER["table1"][kind].get(name, np.nan)
-            rows.append({"predictor": kind, "features": name, **score(model, test, name),
-                         "paper R2 (CIFAR10-GS)": paper})  # fmt: skip
+            rows.append(
+                {
+                    "predictor": kind,
+                    "features": name,
+                    **score(model, test, name),
+                    "paper R2 (CIFAR10-GS)": paper,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -227,8 +293,9 @@ def transfer_table(splits: dict, models: dict) -> pd.DataFrame:
     rows = {}
     for source in splits:
         model = models[(source, "WL")]
-        rows[source] = {target: score(model, test, "WL")["tau"]
-                        for target, (_, test) in splits.items()}  # fmt: skip
+        rows[source] = {
+            target: score(model, test, "WL")["tau"] for target, (_, test) in splits.items()
+        }
     return pd.DataFrame(rows).T
 
 
@@ -242,9 +309,11 @@ def width_table(model, wide: dict[str, zoo.Zoo]) -> pd.DataFrame:
         pred = model.predict(inputs(z, "WL4"))
         train_acc = np.array([c[-1] for c in z.curve("train_acc")])
         test_acc = z.target(TARGET)
-        out[label] = {"predictions vs train": metrics.kendall_tau(train_acc, pred),
-                      "predictions vs test": metrics.kendall_tau(test_acc, pred),
-                      "train vs test": metrics.kendall_tau(train_acc, test_acc)}  # fmt: skip
+        out[label] = {
+            "predictions vs train": metrics.kendall_tau(train_acc, pred),
+            "predictions vs test": metrics.kendall_tau(test_acc, pred),
+            "train vs test": metrics.kendall_tau(train_acc, test_acc),
+        }
     return pd.DataFrame(out)
 
 
@@ -255,10 +324,16 @@ def sensitivity(model, test: zoo.Zoo, seed: int = 0) -> pd.DataFrame:
     base = model.predict(w)
     rows = []
     for name, (kind, arg, mix) in MODIFICATIONS.items():
-        changed = features.scale(w, arg) if kind == "scale" else features.permute(
-            w, rng, arg, mix, parts)  # fmt: skip
-        rows.append({"modification": name, "MAD": np.abs(model.predict(changed) - base).mean(),
-                     "paper MAD (CIFAR10-GS)": PAPER["table9"][name]})  # fmt: skip
+        changed = (
+            features.scale(w, arg) if kind == "scale" else features.permute(w, rng, arg, mix, parts)
+        )
+        rows.append(
+            {
+                "modification": name,
+                "MAD": np.abs(model.predict(changed) - base).mean(),
+                "paper MAD (CIFAR10-GS)": PAPER["table9"][name],
+            }
+        )
     return pd.DataFrame(rows).sort_values("paper MAD (CIFAR10-GS)", ascending=False)
 
 
@@ -266,11 +341,14 @@ def bias_ranges(z: zoo.Zoo) -> pd.DataFrame:
     """Fig. 3: bias range (max − min) of the first and the last layer, accuracy, optimiser."""
     z = finished(z)
     w, parts = z.weights(), _parts(z)
-    return pd.DataFrame({"first layer bias range": features.bias_range(w, 1, parts),
-                         "last layer bias range": features.bias_range(w, N_CONV + 1, parts),
-                         "test accuracy": z.target(TARGET),
-                         "optimizer": np.where(z.table.optimizer == "sgd", "SGD",
-                                               "Adam / RMSProp")})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "first layer bias range": features.bias_range(w, 1, parts),
+            "last layer bias range": features.bias_range(w, N_CONV + 1, parts),
+            "test accuracy": z.target(TARGET),
+            "optimizer": np.where(z.table.optimizer == "sgd", "SGD", "Adam / RMSProp"),
+        }
+    )
 
 
 def importance(model, z: zoo.Zoo) -> pd.DataFrame:
@@ -278,24 +356,41 @@ def importance(model, z: zoo.Zoo) -> pd.DataFrame:
     parts = _parts(z)
     layer = np.concatenate([[f"{lay} {kind}"] * size for lay, kind, size in parts])
     gbm = model[-1]
-    return pd.DataFrame({"weight": np.arange(len(layer)), "layer": layer,
-                         "importance": gbm.feature_importances_})  # fmt: skip
+    return pd.DataFrame(
+        {"weight": np.arange(len(layer)), "layer": layer, "importance": gbm.feature_importances_}
+    )
 
 
-def summary(gbm: pd.DataFrame, table1: pd.DataFrame, transfer: pd.DataFrame,
-            width: pd.DataFrame | None, scale: str) -> pd.DataFrame:  # fmt: skip
+def summary(
+    gbm: pd.DataFrame,
+    table1: pd.DataFrame,
+    transfer: pd.DataFrame,
+    width: pd.DataFrame | None,
+    scale: str,
+) -> pd.DataFrame:
     """What held: each claim of Sec. 4–5 with the paper's number and ours (and our scale)."""
     best = gbm.idxmax()
     by_kind = table1.groupby("predictor").R2.max()
     off = transfer.to_numpy()[~np.eye(len(transfer), dtype=bool)]
-    rows = [{"claim": "W̃_L is the best GBM input", "paper": "yes, on all 4 (0.984–0.993)",
-             "ours": ", ".join(f"{d}: {b} ({gbm.loc[b, d]:.3f})" for d, b in best.items())},
-            {"claim": "GBM ≥ DNN ≫ logit-linear (best R²)", "paper": "0.984 / 0.980 / 0.727",
-             "ours": " / ".join(f"{by_kind.get(k, np.nan):.3f}"
-                                for k in ("gbm", "dnn", "logit_linear"))},
-            {"claim": "transfer across datasets (τ off the diagonal)", "paper": "0.60–0.93",
-             "ours": f"{off.min():.2f}–{off.max():.2f}" if off.size
-             else "one dataset only"}]  # fmt: skip
+    rows = [
+        {
+            "claim": "W̃_L is the best GBM input",
+            "paper": "yes, on all 4 (0.984–0.993)",
+            "ours": ", ".join(f"{d}: {b} ({gbm.loc[b, d]:.3f})" for d, b in best.items()),
+        },
+        {
+            "claim": "GBM ≥ DNN ≫ logit-linear (best R²)",
+            "paper": "0.984 / 0.980 / 0.727",
+            "ours": " / ".join(
+                f"{by_kind.get(k, np.nan):.3f}" for k in ("gbm", "dnn", "logit_linear")
+            ),
+        },
+        {
+            "claim": "transfer across datasets (τ off the diagonal)",
+            "paper": "0.60–0.93",
+            "ours": f"{off.min():.2f}–{off.max():.2f}" if off.size else "one dataset only",
+        },
+    ]
     if width is not None:
         rows.append(
             {

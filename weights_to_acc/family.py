@@ -57,8 +57,15 @@ def log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
     return float(np.exp(rng.uniform(np.log(low), np.log(high))))
 
 
-def sample(rng: np.random.Generator, *, input_shape, num_classes: int, epochs: float = 86.0,
-           filters: int = FILTERS, subset: float = 1.0):  # fmt: skip
+def sample(
+    rng: np.random.Generator,
+    *,
+    input_shape,
+    num_classes: int,
+    epochs: float = 86.0,
+    filters: int = FILTERS,
+    subset: float = 1.0,
+):
     """One network of the zoo: (architecture, recipe, {"activation", "dropout", "fraction"}).
 
     `subset` < 1 shrinks the dataset for small scales: the network trains on its sampled
@@ -74,10 +81,17 @@ def sample(rng: np.random.Generator, *, input_shape, num_classes: int, epochs: f
     fraction = TRAIN_FRACTIONS[rng.integers(len(TRAIN_FRACTIONS))]
     if not 0 < subset <= 1:
         raise ValueError(f"subset={subset}: expected a fraction in (0, 1]")
-    recipe = Recipe(optimizer=optimizer, lr=lr, momentum=0.0, weight_decay=l2,
-                    batch_size=BATCH_SIZE, epochs=epochs, train_fraction=fraction * subset,
-                    init=init,
-                    init_variance=variance)  # fmt: skip
+    recipe = Recipe(
+        optimizer=optimizer,
+        lr=lr,
+        momentum=0.0,
+        weight_decay=l2,
+        batch_size=BATCH_SIZE,
+        epochs=epochs,
+        train_fraction=fraction * subset,
+        init=init,
+        init_variance=variance,
+    )
     arch = architecture(input_shape, num_classes, activation, dropout, filters)
     return arch, recipe, {"activation": activation, "dropout": dropout, "fraction": fraction}
 

@@ -24,8 +24,22 @@ import pandas as pd
 from common.probes import QUANTILES
 from weights_to_acc.family import ACTIVATIONS, FILTERS, INITS, N_CONV, OPTIMIZERS
 
-FEATURE_SETS = ("W1", "W2", "W3", "W4", "W", "l1", "l2", "Wstat", "WL", "hp", "lr", "hp+W",
-                "WL4", "WL14")  # Table 2's rows, in its order  # fmt: skip
+FEATURE_SETS = (
+    "W1",
+    "W2",
+    "W3",
+    "W4",
+    "W",
+    "l1",
+    "l2",
+    "Wstat",
+    "WL",
+    "hp",
+    "lr",
+    "hp+W",
+    "WL4",
+    "WL14",
+)  # Table 2's rows, in its order
 HIGH_DIMENSIONAL = ("W", "W2", "W3", "hp+W")  # Appendix A.4's column subsampling differs
 
 
@@ -47,8 +61,10 @@ def split(weights, parts=None) -> list[np.ndarray]:
     parts = parts or layout()
     expected = sum(size for _, _, size in parts)
     if w.ndim != 2 or w.shape[1] != expected:
-        raise ValueError(f"weight vectors of length {w.shape[-1]}: a Small CNN with this "
-                         f"layout has {expected} weights")  # fmt: skip
+        raise ValueError(
+            f"weight vectors of length {w.shape[-1]}: a Small CNN with this "
+            f"layout has {expected} weights"
+        )
     edges = np.cumsum([0] + [size for _, _, size in parts])
     return [w[:, a:b] for a, b in zip(edges[:-1], edges[1:], strict=True)]
 
@@ -73,8 +89,11 @@ def layer_statistics(weights, layers=None, parts=None) -> np.ndarray:
     """W̃_L for `layers` (default all): kernel then bias statistics per layer, [n, 14 each]."""
     parts = parts or layout()
     blocks = split(weights, parts)
-    keep = [statistics(b) for (lay, _, _), b in zip(parts, blocks, strict=True)
-            if layers is None or lay in layers]  # fmt: skip
+    keep = [
+        statistics(b)
+        for (lay, _, _), b in zip(parts, blocks, strict=True)
+        if layers is None or lay in layers
+    ]
     return np.hstack(keep)
 
 
@@ -86,15 +105,30 @@ def norms(weights, order: int, parts=None) -> np.ndarray:
 def hyperparameters(table: pd.DataFrame) -> np.ndarray:
     """λ as numbers: logs of lr, L2 and initialiser variance, dropout, the sampled training
     fraction, and one-hot optimiser, initialiser and activation."""
-    missing = {"lr", "weight_decay", "init_variance", "fraction", "optimizer", "init",
-               "dropout", "activation"} - set(table.columns)  # fmt: skip
+    missing = {
+        "lr",
+        "weight_decay",
+        "init_variance",
+        "fraction",
+        "optimizer",
+        "init",
+        "dropout",
+        "activation",
+    } - set(table.columns)
     if missing:
         raise ValueError(f"the table lacks hyperparameter columns {sorted(missing)}")
-    numeric = [np.log(table.lr), np.log(table.weight_decay), table.dropout,
-               np.log(table.init_variance), table.fraction]  # fmt: skip
-    onehot = [(table[col] == v).astype(float) for col, values in
-              (("optimizer", OPTIMIZERS), ("init", INITS), ("activation", ACTIVATIONS))
-              for v in values]  # fmt: skip
+    numeric = [
+        np.log(table.lr),
+        np.log(table.weight_decay),
+        table.dropout,
+        np.log(table.init_variance),
+        table.fraction,
+    ]
+    onehot = [
+        (table[col] == v).astype(float)
+        for col, values in (("optimizer", OPTIMIZERS), ("init", INITS), ("activation", ACTIVATIONS))
+        for v in values
+    ]
     return np.column_stack(numeric + onehot).astype(np.float64)
 
 
@@ -131,8 +165,9 @@ def scale(weights, c: float) -> np.ndarray:
     return np.asarray(weights, dtype=np.float64) * c
 
 
-def permute(weights, rng: np.random.Generator, scope: str = "all", mix: bool = True,
-            parts=None) -> np.ndarray:  # fmt: skip
+def permute(
+    weights, rng: np.random.Generator, scope: str = "all", mix: bool = True, parts=None
+) -> np.ndarray:
     """A random permutation of each row's entries (Appendix C).
 
     scope: ``global`` (the whole vector, ignoring layers), ``all`` (within every layer),
@@ -146,12 +181,16 @@ def permute(weights, rng: np.random.Generator, scope: str = "all", mix: bool = T
     if scope == "global":
         return np.stack([rng.permutation(row) for row in w])
     edges = np.cumsum([0] + [size for _, _, size in parts])
-    layers = {"all": range(1, N_CONV + 2), "final": [N_CONV + 1],
-              "first3": range(1, N_CONV + 1)}[scope]  # fmt: skip
+    layers = {"all": range(1, N_CONV + 2), "final": [N_CONV + 1], "first3": range(1, N_CONV + 1)}[
+        scope
+    ]
     for layer in layers:
         spans = [(edges[i], edges[i + 1]) for i, (lay, _, _) in enumerate(parts) if lay == layer]
-        groups = [np.r_[tuple(slice(a, b) for a, b in spans)]] if mix else [
-            np.arange(a, b) for a, b in spans]  # fmt: skip
+        groups = (
+            [np.r_[tuple(slice(a, b) for a, b in spans)]]
+            if mix
+            else [np.arange(a, b) for a, b in spans]
+        )
         for idx in groups:
             for row in w:
                 row[idx] = row[rng.permutation(idx)]
@@ -162,6 +201,9 @@ def bias_range(weights, layer: int, parts=None) -> np.ndarray:
     """max − min of a layer's biases (Fig. 3), [n]."""
     parts = parts or layout()
     blocks = split(weights, parts)
-    (bias,) = [b for (lay, kind, _), b in zip(parts, blocks, strict=True)
-               if lay == layer and kind == "bias"]  # fmt: skip
+    (bias,) = [
+        b
+        for (lay, kind, _), b in zip(parts, blocks, strict=True)
+        if lay == layer and kind == "bias"
+    ]
     return bias.max(1) - bias.min(1)

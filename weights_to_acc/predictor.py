@@ -28,8 +28,14 @@ def last_visible(zoo: Zoo, name: str = "weight_stats") -> list[np.ndarray | None
 
 def stats_matrix(rows: list[np.ndarray | None], first_last: bool) -> np.ndarray:
     """[n, d] of W̃_L rows (all layers, or first and last layer); NaN rows for missing."""
-    picked = [None if r is None else np.concatenate([r[:LAYER], r[-LAYER:]]) if first_last
-              else np.asarray(r) for r in rows]  # fmt: skip
+    picked = [
+        None
+        if r is None
+        else np.concatenate([r[:LAYER], r[-LAYER:]])
+        if first_last
+        else np.asarray(r)
+        for r in rows
+    ]
     width = {len(r) for r in picked if r is not None}
     if len(width) > 1:
         raise ValueError(f"weight statistics of different widths {sorted(width)}")
@@ -56,8 +62,9 @@ class WeightsPredictor(Predictor):
         self.first_last = len({len(r) for r in rows if r is not None}) > 1
         x, y = stats_matrix(rows, self.first_last), zoo.target(self.target)
         ok = np.isfinite(x).all(1) & np.isfinite(y)
-        self.model = predictors.fit(self.kind, x[ok], y[ok], self.n_search, seed=self.seed,
-                                    epochs=self.epochs)  # fmt: skip
+        self.model = predictors.fit(
+            self.kind, x[ok], y[ok], self.n_search, seed=self.seed, epochs=self.epochs
+        )
         return self
 
     def predict(self, zoo: Zoo, budget: float) -> np.ndarray:

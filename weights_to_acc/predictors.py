@@ -44,9 +44,20 @@ class SigmoidMLP(RegressorMixin, BaseEstimator):
     """A fully connected ReLU network with a sigmoid output, trained on the MSE; with
     ``n_layers=0`` it is the logit-linear model σ(⟨x, θ⟩ + b)."""
 
-    def __init__(self, n_layers=0, units=256, dropout=0.0, l2=0.0, lr=1e-2, optimizer="adam",
-                 batch_size=128, init="xavier_normal", init_variance=0.01, epochs=100,
-                 seed=0):  # fmt: skip
+    def __init__(
+        self,
+        n_layers=0,
+        units=256,
+        dropout=0.0,
+        l2=0.0,
+        lr=1e-2,
+        optimizer="adam",
+        batch_size=128,
+        init="xavier_normal",
+        init_variance=0.01,
+        epochs=100,
+        seed=0,
+    ):
         self.n_layers, self.units, self.dropout, self.l2 = n_layers, units, dropout, l2
         self.lr, self.optimizer, self.batch_size, self.init = lr, optimizer, batch_size, init
         self.init_variance, self.epochs, self.seed = init_variance, epochs, seed
@@ -92,30 +103,53 @@ class SigmoidMLP(RegressorMixin, BaseEstimator):
 
 
 def _net_space(n_layers, epochs: int) -> dict:
-    return {"n_layers": n_layers, "units": randint(256, 512), "dropout": uniform(0, 0.2),
-            "l2": loguniform(1e-8, 1e-3), "lr": loguniform(1e-3, 0.5),
-            "init_variance": loguniform(1e-3, 0.1), "optimizer": ["adam", "sgd"],
-            "batch_size": [64, 128, 256, 512], "init": list(NET_INITS),
-            "epochs": [epochs]}  # fmt: skip
+    return {
+        "n_layers": n_layers,
+        "units": randint(256, 512),
+        "dropout": uniform(0, 0.2),
+        "l2": loguniform(1e-8, 1e-3),
+        "lr": loguniform(1e-3, 0.5),
+        "init_variance": loguniform(1e-3, 0.1),
+        "optimizer": ["adam", "sgd"],
+        "batch_size": [64, 128, 256, 512],
+        "init": list(NET_INITS),
+        "epochs": [epochs],
+    }
 
 
-def make(kind: str, high_dimensional: bool = False, epochs: int = 100, n_estimators: int = 300,
-         seed: int = 0):  # fmt: skip
+def make(
+    kind: str,
+    high_dimensional: bool = False,
+    epochs: int = 100,
+    n_estimators: int = 300,
+    seed: int = 0,
+):
     """(pipeline, search space with ``model__`` prefixes) of predictor `kind`."""
     if kind not in PREDICTORS:
         raise ValueError(f"unknown predictor {kind!r}; expected one of {PREDICTORS}")
     if kind == "gbm":
         from lightgbm import LGBMRegressor  # imported here: lightgbm is slow to import
 
-        model = LGBMRegressor(n_estimators=n_estimators, subsample_freq=1, verbose=-1,
-                              min_child_samples=5, n_jobs=1, random_state=seed,
-                              histogram_pool_size=HISTOGRAM_POOL_MB)  # fmt: skip
-        space = {"num_leaves": randint(20, 10_001), "max_depth": randint(5, 16),
-                 "learning_rate": loguniform(1e-2, 1e-1), "max_bin": [63, 127, 255],
-                 "min_child_weight": [1, 2, 3, 4, 5], "reg_lambda": uniform(1e-3, 100),
-                 "reg_alpha": uniform(1e-6, 5), "subsample": [k / 10 for k in range(1, 11)],
-                 "colsample_bytree": loguniform(1e-2, 1e-1) if high_dimensional
-                 else uniform(0.7, 0.3)}  # fmt: skip
+        model = LGBMRegressor(
+            n_estimators=n_estimators,
+            subsample_freq=1,
+            verbose=-1,
+            min_child_samples=5,
+            n_jobs=1,
+            random_state=seed,
+            histogram_pool_size=HISTOGRAM_POOL_MB,
+        )
+        space = {
+            "num_leaves": randint(20, 10_001),
+            "max_depth": randint(5, 16),
+            "learning_rate": loguniform(1e-2, 1e-1),
+            "max_bin": [63, 127, 255],
+            "min_child_weight": [1, 2, 3, 4, 5],
+            "reg_lambda": uniform(1e-3, 100),
+            "reg_alpha": uniform(1e-6, 5),
+            "subsample": [k / 10 for k in range(1, 11)],
+            "colsample_bytree": loguniform(1e-2, 1e-1) if high_dimensional else uniform(0.7, 0.3),
+        }
     else:
         model = SigmoidMLP(seed=seed)
         space = _net_space([0] if kind == "logit_linear" else list(range(3, 10)), epochs)
@@ -124,17 +158,34 @@ def make(kind: str, high_dimensional: bool = False, epochs: int = 100, n_estimat
     return pipe, {f"model__{k}": v for k, v in space.items()}
 
 
-def fit(kind: str, X, y, n_search: int = 1000, cv: int = 3, seed: int = 0,
-        high_dimensional: bool = False, epochs: int = 100, n_estimators: int = 300):  # fmt: skip
+def fit(
+    kind: str,
+    X,
+    y,
+    n_search: int = 1000,
+    cv: int = 3,
+    seed: int = 0,
+    high_dimensional: bool = False,
+    epochs: int = 100,
+    n_estimators: int = 300,
+):
     """The best of `n_search` random configurations by `cv`-fold MSE, refit on (X, y)."""
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
     if len(X) != len(y) or len(y) < cv + 1 or not np.isfinite(y).all():
-        raise ValueError(f"need finite targets, one per row, more than {cv} rows; got "
-                         f"{len(X)} rows and {len(y)} targets")  # fmt: skip
+        raise ValueError(
+            f"need finite targets, one per row, more than {cv} rows; got "
+            f"{len(X)} rows and {len(y)} targets"
+        )
     pipe, space = make(kind, high_dimensional, epochs, n_estimators, seed)
     search = RandomizedSearchCV(
-        pipe, space, n_iter=n_search, scoring="neg_mean_squared_error",
-        cv=KFold(cv, shuffle=True, random_state=seed), random_state=seed, n_jobs=1,
-        error_score=math.nan, refit=True,
-    )  # fmt: skip
+        pipe,
+        space,
+        n_iter=n_search,
+        scoring="neg_mean_squared_error",
+        cv=KFold(cv, shuffle=True, random_state=seed),
+        random_state=seed,
+        n_jobs=1,
+        error_score=math.nan,
+        refit=True,
+    )
     return search.fit(X, y).best_estimator_

@@ -10,17 +10,24 @@ ACTIVATIONS = ("relu", "tanh")
 FILTERS, N_CONV = 16, 3
 
 
-def architecture(input_shape, num_classes: int, activation: str = "relu", dropout: float = 0.0,
-                 filters: int = FILTERS):  # fmt: skip
+def architecture(
+    input_shape,
+    num_classes: int,
+    activation: str = "relu",
+    dropout: float = 0.0,
+    filters: int = FILTERS,
+):
     """The Small CNN: (conv 3×3/2, 16 filters → activation → dropout) × 3, GAP, dense.
     Other `filters` give the wider variants of the transfer study (Table 4's ×2, ×4)."""
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation {activation!r}: expected one of {ACTIVATIONS}")
     layers = []
     for _ in range(N_CONV):
-        layers += [{"type": "conv", "kernel": 3, "stride": 2, "padding": 1,
-                    "out_channels": filters},
-                   {"type": activation}, {"type": "dropout", "p": float(dropout)}]  # fmt: skip
+        layers += [
+            {"type": "conv", "kernel": 3, "stride": 2, "padding": 1, "out_channels": filters},
+            {"type": activation},
+            {"type": "dropout", "p": float(dropout)},
+        ]
     layers += [{"type": "global_avg_pool"}, {"type": "linear", "out_features": num_classes}]
     return archs.Architecture(tuple(input_shape), num_classes, layers)
 

@@ -85,9 +85,10 @@ def test_notebook_is_clean_and_only_calls_packages(name):
 def test_a_failing_notebook_is_reported_with_its_cell(tmp_path):
     nb = nbformat.v4.new_notebook(
         cells=[nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("1 / 0  # boom")],
-        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}},
-    )  # fmt: skip
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
     source = tmp_path / "broken.ipynb"
     nbformat.write(nb, source)
     outcome = book.execute("broken", source, tmp_path, {})
@@ -122,9 +123,16 @@ def test_every_page_renders_in_a_real_browser(smoke_book):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium")
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"):  # fmt: skip
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ):
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={html.parent / 'chromium-profile'}")
     options.add_argument("--window-size=1280,1600")
@@ -141,9 +149,12 @@ def test_every_page_renders_in_a_real_browser(smoke_book):
                 lambda d: d.execute_script("return document.readyState") == "complete"
             )
             if driver.find_elements("css selector", ".math"):
-                WebDriverWait(driver, 60).until(lambda d: d.execute_script(
-                    "return document.querySelectorAll('mjx-container').length > 0"
-                ), f"{page}: math not rendered")  # fmt: skip
+                WebDriverWait(driver, 60).until(
+                    lambda d: d.execute_script(
+                        "return document.querySelectorAll('mjx-container').length > 0"
+                    ),
+                    f"{page}: math not rendered",
+                )
             broken = driver.execute_script(
                 "return Array.from(document.images)"
                 ".filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"

@@ -75,14 +75,20 @@ def test_json_round_trip():
     [
         ([{"type": "conv2"}, {"type": "linear"}], r"layer 0 \(conv2\): unknown layer type"),
         (
-            [{"type": "conv", "kernel": 9, "out_channels": 2}, {"type": "flatten"},
-             {"type": "linear"}],
+            [
+                {"type": "conv", "kernel": 9, "out_channels": 2},
+                {"type": "flatten"},
+                {"type": "linear"},
+            ],
             r"layer 0 \(conv\).*spatial size.*below 1",
         ),
         (
-            [{"type": "conv", "kernel": 3, "out_channels": 2},
-             {"type": "conv", "kernel": 1, "out_channels": 2, "in_channels": 5},
-             {"type": "flatten"}, {"type": "linear"}],
+            [
+                {"type": "conv", "kernel": 3, "out_channels": 2},
+                {"type": "conv", "kernel": 1, "out_channels": 2, "in_channels": 5},
+                {"type": "flatten"},
+                {"type": "linear"},
+            ],
             r"layer 1 \(conv\): declares 5 input channels but receives 2",
         ),
         ([{"type": "linear"}], r"layer 0 \(linear\): linear got spatial input"),
@@ -90,7 +96,7 @@ def test_json_round_trip():
         ([{"type": "flatten"}, {"type": "relu"}], "last layer must be 'linear'"),
         ([{"type": "conv", "out_channels": 2}, {"type": "linear"}], "missing key 'kernel'"),
     ],
-)  # fmt: skip
+)
 def test_invalid_architectures_name_the_layer_and_problem(layers, message):
     arch = archs.Architecture((1, 8, 8), 10, layers)
     with pytest.raises(ValueError, match=message):
@@ -99,11 +105,19 @@ def test_invalid_architectures_name_the_layer_and_problem(layers, message):
 
 def test_one_registry_knows_every_built_in_layer_type():
     assert archs.LAYER_TYPES == tuple(archs.BUILT_IN)
-    arch = archs.Architecture((1, 8, 8), 10, [
-        {"type": "conv", "kernel": 3, "out_channels": 4}, {"type": "batchnorm"},
-        {"type": "tanh"}, {"type": "avgpool", "kernel": 2}, {"type": "dropout", "p": 0.1},
-        {"type": "flatten"}, {"type": "linear", "out_features": 10},
-    ])  # fmt: skip
+    arch = archs.Architecture(
+        (1, 8, 8),
+        10,
+        [
+            {"type": "conv", "kernel": 3, "out_channels": 4},
+            {"type": "batchnorm"},
+            {"type": "tanh"},
+            {"type": "avgpool", "kernel": 2},
+            {"type": "dropout", "p": 0.1},
+            {"type": "flatten"},
+            {"type": "linear", "out_features": 10},
+        ],
+    )
     net = archs.build(arch)
     kinds = [type(m).__name__ for m in net.modules()]
     for name in ("Conv2d", "BatchNorm2d", "Tanh", "AvgPool2d", "Dropout", "Flatten", "Linear"):

@@ -27,9 +27,12 @@ class Spy(Predictor):
 
 def test_last_seen_value_at_full_budget_is_exact_and_table_is_flat(tiny_zoo):
     table = compare.evaluate(
-        [compare.LastSeenValue(), compare.ParamDepthRegression()], tiny_zoo,
-        budgets=[0, 1.0, 2.0], train_size=[4, 6], seed=[0, 1],
-    )  # fmt: skip
+        [compare.LastSeenValue(), compare.ParamDepthRegression()],
+        tiny_zoo,
+        budgets=[0, 1.0, 2.0],
+        train_size=[4, 6],
+        seed=[0, 1],
+    )
     full = table[(table.method == "LastSeenValue") & (table.budget == 2.0)]
     assert len(full) == 2  # one per seed, train size 0: it learns from no networks
     assert (full.train_size == 0).all()
@@ -39,8 +42,15 @@ def test_last_seen_value_at_full_budget_is_exact_and_table_is_flat(tiny_zoo):
     pdr = table[table.method == "ParamDepthRegression"]
     assert sorted(set(pdr.train_size)) == [4, 6] and len(pdr) == 2 * 2 * 3
     assert (table.n_test == len(tiny_zoo) - 6).all()  # one held-out set per seed
-    for column in ("fit_seconds", "query_seconds_per_network", "epochs_per_network",
-                   "init_epochs", "top10_overlap", "spearman_rho", "r2"):  # fmt: skip
+    for column in (
+        "fit_seconds",
+        "query_seconds_per_network",
+        "epochs_per_network",
+        "init_epochs",
+        "top10_overlap",
+        "spearman_rho",
+        "r2",
+    ):
         assert column in table
     assert (pdr.init_epochs == pdr.train_size * tiny_zoo.spec.epochs).all()
 

@@ -29,8 +29,9 @@ class Cheater(Predictor):
         return late
 
 
-@pytest.mark.parametrize(("how", "error"), [("target", ValueError), ("weights", ValueError),
-                                            ("curve", IndexError)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("how", "error"), [("target", ValueError), ("weights", ValueError), ("curve", IndexError)]
+)
 def test_a_predictor_reading_past_the_budget_fails(tiny_zoo, how, error):
     with pytest.raises(error):
         compare.evaluate([Cheater(how)], tiny_zoo, budgets=[1.5], train_size=2)
@@ -39,26 +40,35 @@ def test_a_predictor_reading_past_the_budget_fails(tiny_zoo, how, error):
 
 def test_the_same_zoo_gives_the_same_table(tiny_zoo):
     methods = [compare.LastSeenValue(), compare.ParamDepthRegression()]
-    runs = [compare.evaluate(methods, tiny_zoo, [0, 1.0], train_size=(4, 6), seed=(0, 1))
-            for _ in range(2)]  # fmt: skip
+    runs = [
+        compare.evaluate(methods, tiny_zoo, [0, 1.0], train_size=(4, 6), seed=(0, 1))
+        for _ in range(2)
+    ]
     timing = [c for c in runs[0] if "seconds" in c]
     pd.testing.assert_frame_equal(runs[0].drop(columns=timing), runs[1].drop(columns=timing))
     scatter = compare.predictions(methods, tiny_zoo, 1.0, train_size=6, seed=1)
-    held = runs[0][(runs[0].seed == 1) & (runs[0].method == "LastSeenValue")
-                   & (runs[0].budget == 1.0)]  # fmt: skip
+    held = runs[0][
+        (runs[0].seed == 1) & (runs[0].method == "LastSeenValue") & (runs[0].budget == 1.0)
+    ]
     assert len(scatter[scatter.method == "LastSeenValue"]) == held.n_test.iloc[0]
 
 
 def test_budgets_cost_map_and_decision_table_by_hand():
     assert compare.comparison_budgets(8.0) == [0.0, 0.8, 1.0, 2.0, 4.0]
     assert compare.comparison_budgets(2.0) == [0.0, 0.2, 0.5, 1.0, 2.0]
-    table = pd.DataFrame({
-        "method": ["A", "A", "B", "B", "C", "C"], "budget": [1.0] * 6,
-        "train_size": [10, 20, 10, 20, 0, 0], "seed": [0, 0, 0, 0, 0, 1],
-        "kendall_tau": [0.1, 0.5, 0.2, 0.3, 0.4, 0.0], "init_epochs": [10, 20, 10, 20, 0, 0],
-        "epochs_per_network": [1.0] * 6, "query_seconds_per_network": [0.0] * 6,
-        "fit_seconds": [1.0] * 6,
-    })  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "method": ["A", "A", "B", "B", "C", "C"],
+            "budget": [1.0] * 6,
+            "train_size": [10, 20, 10, 20, 0, 0],
+            "seed": [0, 0, 0, 0, 0, 1],
+            "kendall_tau": [0.1, 0.5, 0.2, 0.3, 0.4, 0.0],
+            "init_epochs": [10, 20, 10, 20, 0, 0],
+            "epochs_per_network": [1.0] * 6,
+            "query_seconds_per_network": [0.0] * 6,
+            "fit_seconds": [1.0] * 6,
+        }
+    )
     cm = compare.cost_map(table).set_index("method")
     assert cm.loc["A", "init_epochs"] == 20 and cm.loc["A", "kendall_tau"] == 0.5
     assert cm.loc["C", "kendall_tau"] == pytest.approx(0.2)  # no training: every seed
@@ -74,11 +84,17 @@ def test_budgets_cost_map_and_decision_table_by_hand():
 
 def test_rule_search_and_the_summary_by_hand():
     truth = np.array([0.5, 0.9, 0.7])
-    got = search.rule_search(np.array([1.0, np.nan, 2.0]), np.array([0.6, 0.8, 0.9]), truth,
-                             max_resource=4, order=np.array([0, 1, 2]))  # fmt: skip
+    got = search.rule_search(
+        np.array([1.0, np.nan, 2.0]),
+        np.array([0.6, 0.8, 0.9]),
+        truth,
+        max_resource=4,
+        order=np.array([0, 1, 2]),
+    )
     assert got == {"selected": 2, "regret": pytest.approx(0.2), "epochs": 1 + 4 + 2}
-    runs = pd.DataFrame({"search": ["x", "x", "y"], "regret": [0.0, 0.1, 0.0],
-                         "epochs": [10, 30, 40]})  # fmt: skip
+    runs = pd.DataFrame(
+        {"search": ["x", "x", "y"], "regret": [0.0, 0.1, 0.0], "epochs": [10, 30, 40]}
+    )
     summary = search.search_summary(runs, n_networks=10, max_resource=4).set_index("search")
     assert summary.loc["x", "zero_regret"] == 0.5 and summary.loc["x", "epochs"] == 20
     assert summary.loc["x", "speed-up at zero regret"] == 4.0  # 40 epochs / 10
@@ -88,23 +104,29 @@ def test_rule_search_and_the_summary_by_hand():
 def test_replayed_searches_over_a_zoo(tiny_zoo):
     ok = tiny_zoo.subset(np.flatnonzero(np.isfinite(tiny_zoo.target("final_val_acc"))))
     truth = ok.target("final_val_acc")
-    runs = search.replay_searches(ok, {"last seen value": ok.curve("val_acc")}, truth,
-                                  orderings=2)  # fmt: skip
-    assert set(runs.search) == {"Hyperband[last seen value]", "random search (full training)",
-                                "MedianPruner"}  # fmt: skip
+    runs = search.replay_searches(ok, {"last seen value": ok.curve("val_acc")}, truth, orderings=2)
+    assert set(runs.search) == {
+        "Hyperband[last seen value]",
+        "random search (full training)",
+        "MedianPruner",
+    }
     assert (runs.regret >= 0).all() and (runs.regret <= np.nanmax(truth)).all()
-    plain = search.hyperband(search.sampler_without_replacement(len(ok), 0),
-                             search.ZooObjective(ok), 2)  # fmt: skip
+    plain = search.hyperband(
+        search.sampler_without_replacement(len(ok), 0), search.ZooObjective(ok), 2
+    )
     first = runs[(runs.search == "Hyperband[last seen value]") & (runs.ordering == 0)].iloc[0]
     assert first.epochs == plain.total_epochs
 
 
 def test_claims_by_hand():
-    table = pd.DataFrame({
-        "space": ["a"] * 4,
-        "method": ["Peephole", "LastSeenValue", "FeatureHistory", "FeatureHistory"],
-        "budget": [0.0, 2.0, 2.0, 2.0], "kendall_tau": [0.3, 0.5, 0.6, 0.8],
-    })  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "space": ["a"] * 4,
+            "method": ["Peephole", "LastSeenValue", "FeatureHistory", "FeatureHistory"],
+            "budget": [0.0, 2.0, 2.0, 2.0],
+            "kendall_tau": [0.3, 0.5, 0.6, 0.8],
+        }
+    )
     got = compare.claims(table, quarter=2.0).set_index("paper")["a"]
     assert got["Peephole"] == 0.3 and got["Cao et al."] == pytest.approx(0.2)
     assert np.isnan(got["Unterthiner et al."])  # not in the table: NaN, never invented

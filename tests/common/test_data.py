@@ -95,8 +95,10 @@ def test_bad_arguments_are_named():
     ("name", "folder"), [("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST")]
 )
 def test_idx_files_through_torchvision(tmp_path, name, folder):
-    images = {p: RNG.integers(0, 256, (n, 28, 28), dtype=np.uint8) for p, n in
-              (("train", N_TRAIN), ("t10k", N_TEST))}  # fmt: skip
+    images = {
+        p: RNG.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+        for p, n in (("train", N_TRAIN), ("t10k", N_TEST))
+    }
     labels = {"train": _labels(N_TRAIN), "t10k": _labels(N_TEST)}
     write_idx(tmp_path / folder / "raw", images, labels)
     train_x, train_y, test_x, test_y = data.raw_arrays(name, str(tmp_path), False)

@@ -13,11 +13,16 @@ from tests.conftest import TINY_SPEC
 
 def hand_zoo(accuracies, batch_size=16, epochs=10.0, train_fraction=1.0) -> zoo.Zoo:
     n = len(accuracies)
-    table = pd.DataFrame({
-        "idx": range(n), "status": ["ok" if np.isfinite(a) else "diverged" for a in accuracies],
-        "final_val_acc": accuracies, "batch_size": batch_size, "epochs": epochs,
-        "train_fraction": train_fraction,
-    })  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "idx": range(n),
+            "status": ["ok" if np.isfinite(a) else "diverged" for a in accuracies],
+            "final_val_acc": accuracies,
+            "batch_size": batch_size,
+            "epochs": epochs,
+            "train_fraction": train_fraction,
+        }
+    )
     spec = zoo.ZooSpec("demo", n_networks=n, epochs=epochs)
     return zoo.Zoo(spec, table, np.arange(1.0, epochs + 1), [{} for _ in range(n)])
 
@@ -39,8 +44,9 @@ def test_health_of_a_zoo_set_by_hand():
 
 
 def test_optimiser_steps_follow_fraction_batch_and_epochs():
-    table = pd.DataFrame({"train_fraction": [1.0, 0.25, 0.1], "batch_size": [64, 16, 32],
-                          "epochs": [8.0, 20.0, 2.5]})  # fmt: skip
+    table = pd.DataFrame(
+        {"train_fraction": [1.0, 0.25, 0.1], "batch_size": [64, 16, 32], "epochs": [8.0, 20.0, 2.5]}
+    )
     # 1150 images: ceil(1150/64) = 18 (x8 = 144); 288 images / 16 = 18 (x20 = 360);
     # 115 images / 32 -> 4 steps (x2.5 = 10)
     assert health.optimiser_steps(table, 1150).tolist() == [144, 360, 10]

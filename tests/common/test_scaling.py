@@ -9,8 +9,9 @@ from common import scaling
 
 
 def made(values: dict[int, list[float]]) -> pd.DataFrame:
-    return pd.DataFrame([{"size": n, "seed": i, "value": v}
-                         for n, vs in values.items() for i, v in enumerate(vs)])  # fmt: skip
+    return pd.DataFrame(
+        [{"size": n, "seed": i, "value": v} for n, vs in values.items() for i, v in enumerate(vs)]
+    )
 
 
 def test_curve_calls_the_measure_for_every_size_and_seed():

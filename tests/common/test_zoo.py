@@ -145,14 +145,40 @@ def count(path) -> int:
 
 
 def test_sigkilled_build_resumes_to_the_uninterrupted_result(tmp_path):
-    spec = zoo.ZooSpec("demo", n_networks=30, seed=11, epochs=2.0, eval_every=0.5,
-                       probes=("weight_stats",), family_options={"max_width": 32})  # fmt: skip
+    spec = zoo.ZooSpec(
+        "demo",
+        n_networks=30,
+        seed=11,
+        epochs=2.0,
+        eval_every=0.5,
+        probes=("weight_stats",),
+        family_options={"max_width": 32},
+    )
     path = tmp_path / "killed.sqlite"
     command = [
-        sys.executable, "-m", "common.cli", "zoo", "build", str(path), "--family", "demo",
-        "-n", "30", "--seed", "11", "--epochs", "2", "--eval-every", "0.5",
-        "--probe", "weight_stats", "--option", "max_width=32", "--workers", "2",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "common.cli",
+        "zoo",
+        "build",
+        str(path),
+        "--family",
+        "demo",
+        "-n",
+        "30",
+        "--seed",
+        "11",
+        "--epochs",
+        "2",
+        "--eval-every",
+        "0.5",
+        "--probe",
+        "weight_stats",
+        "--option",
+        "max_width=32",
+        "--workers",
+        "2",
+    ]
     process = subprocess.Popen(command, start_new_session=True, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 300

@@ -79,8 +79,7 @@ def test_k_counts_epochs_whatever_the_evaluation_cadence(digits):
         snapshots_for(0, 1.0)
     arch = families.resnet(digits.input_shape, 10, width=4)
     probe = FeatureHistoryProbe(k=2)
-    train.train(arch, nb201.recipe(3.0), digits, eval_every=0.5, probes={"fh": probe},
-                device="cpu")  # fmt: skip
+    train.train(arch, nb201.recipe(3.0), digits, eval_every=0.5, probes={"fh": probe}, device="cpu")
     assert probe.history.k == 4 and len(probe.history) == 4
     seen = sum(len(s.train_y) for s in probe.history.snapshots)
     assert seen == 2 * len(digits.train_y)  # the buffer holds exactly two epochs of images
@@ -112,13 +111,15 @@ def test_a_cell_of_all_none_still_yields_a_valid_network():
 
 @pytest.fixture(scope="module")
 def nb_zoo(tmp_path_factory):
-    return build_in_process(experiments.zoo_spec("digits", "smoke"),
-                            tmp_path_factory.mktemp("fh") / "nb.sqlite")  # fmt: skip
+    return build_in_process(
+        experiments.zoo_spec("digits", "smoke"), tmp_path_factory.mktemp("fh") / "nb.sqlite"
+    )
 
 
 def test_search_with_the_proxy_disabled_equals_plain_search(nb_zoo):
-    plain = search.hyperband(search.sampler_without_replacement(len(nb_zoo), 3),
-                             search.ZooObjective(nb_zoo), 3)  # fmt: skip
+    plain = search.hyperband(
+        search.sampler_without_replacement(len(nb_zoo), 3), search.ZooObjective(nb_zoo), 3
+    )
     assert fh_search.hyperband(nb_zoo, 3, proxy=False, seed=3).trials == plain.trials
     proxied = fh_search.hyperband(nb_zoo, 3, proxy=True, seed=3)
     ensemble = nb_zoo.probe("fh")[..., 2]
@@ -130,8 +131,9 @@ def test_search_with_the_proxy_disabled_equals_plain_search(nb_zoo):
 
 
 def test_the_predictor_reads_the_probe_at_the_budget(nb_zoo, tiny_zoo):
-    table = compare.evaluate([FeatureHistoryPredictor()], nb_zoo, budgets=[0, 1, 3],
-                             target="test_acc", train_size=2)  # fmt: skip
+    table = compare.evaluate(
+        [FeatureHistoryPredictor()], nb_zoo, budgets=[0, 1, 3], target="test_acc", train_size=2
+    )
     assert list(table.budget) == [1.0, 3.0] and (table.train_size == 0).all()
     one = FeatureHistoryPredictor().predict(nb_zoo.truncate(1), 1)
     assert np.allclose(one, nb_zoo.probe("fh")[:, 0, 2])
@@ -142,8 +144,9 @@ def test_the_predictor_reads_the_probe_at_the_budget(nb_zoo, tiny_zoo):
 
 
 def test_on_demand_search_never_trains_a_cell_twice(tmp_path):
-    run = fh_search.OnDemand("digits", 2, proxy=True, channels=2, cells=1, cache=tmp_path,
-                             device="cpu")  # fmt: skip
+    run = fh_search.OnDemand(
+        "digits", 2, proxy=True, channels=2, cells=1, cache=tmp_path, device="cpu"
+    )
     cells = [nb201.OPS[:1] * 6, ("skip_connect",) * 6, nb201.OPS[:1] * 6]
     first = search.random_search(lambda n: cells[:n], run, 3, 2)
     assert run.trained == 2  # the repeated cell was replayed

@@ -7,8 +7,12 @@ from peephole import model
 from peephole.predictor import PeepholePredictor
 
 RNG = np.random.default_rng(0)
-CODES = [np.column_stack([RNG.integers(1, 8, n), RNG.integers(1, 6, n), RNG.integers(1, 6, n),
-                          RNG.integers(1, 9, n)]) for n in (3, 5, 7, 2, 9, 4, 6, 8)]  # fmt: skip
+CODES = [
+    np.column_stack(
+        [RNG.integers(1, 8, n), RNG.integers(1, 6, n), RNG.integers(1, 6, n), RNG.integers(1, 9, n)]
+    )
+    for n in (3, 5, 7, 2, 9, 4, 6, 8)
+]
 TARGET = np.linspace(0.1, 0.9, 8)
 
 
@@ -41,8 +45,12 @@ def test_bad_inputs_are_named():
 
 
 def test_predictor_on_a_demo_zoo(tiny_zoo):
-    table = compare.evaluate([PeepholePredictor(model.PeepholeConfig(epochs=3), "cpu")],
-                             tiny_zoo, budgets=[0], train_size=8)  # fmt: skip
+    table = compare.evaluate(
+        [PeepholePredictor(model.PeepholeConfig(epochs=3), "cpu")],
+        tiny_zoo,
+        budgets=[0],
+        train_size=8,
+    )
     assert table.method.item() == "Peephole" and table.n_predicted.item() == table.n_test.item()
 
 

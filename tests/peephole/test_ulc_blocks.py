@@ -6,19 +6,23 @@ from scipy.stats import chisquare
 from common import archs, zoo
 from peephole import blocks, ulc
 
-HAND = archs.Architecture((3, 16, 16), 10, [
-    {"type": "conv", "kernel": [3, 5], "out_channels": 6, "padding": [1, 2]},  # 6 / 3 = 2.0
-    {"type": "batchnorm"},
-    {"type": "relu"},
-    {"type": "maxpool", "kernel": 2},
-    {"type": "conv", "kernel": 1, "out_channels": 3},  # 3 / 6 = 0.5
-    {"type": "sigmoid"},
-    {"type": "avgpool", "kernel": [4, 3], "stride": 1},
-    {"type": "conv", "kernel": 5, "out_channels": 4, "padding": 2},  # 4 / 3 = 1.33 -> 1.5
-    {"type": "tanh"},
-    {"type": "global_avg_pool"},
-    {"type": "linear", "out_features": 10},
-])  # fmt: skip
+HAND = archs.Architecture(
+    (3, 16, 16),
+    10,
+    [
+        {"type": "conv", "kernel": [3, 5], "out_channels": 6, "padding": [1, 2]},  # 6 / 3 = 2.0
+        {"type": "batchnorm"},
+        {"type": "relu"},
+        {"type": "maxpool", "kernel": 2},
+        {"type": "conv", "kernel": 1, "out_channels": 3},  # 3 / 6 = 0.5
+        {"type": "sigmoid"},
+        {"type": "avgpool", "kernel": [4, 3], "stride": 1},
+        {"type": "conv", "kernel": 5, "out_channels": 4, "padding": 2},  # 4 / 3 = 1.33 -> 1.5
+        {"type": "tanh"},
+        {"type": "global_avg_pool"},
+        {"type": "linear", "out_features": 10},
+    ],
+)
 
 
 def test_ulc_codes_of_a_hand_written_architecture_follow_table_1():
@@ -37,18 +41,38 @@ def test_ulc_codes_of_a_hand_written_architecture_follow_table_1():
 
 @pytest.mark.parametrize(
     ("ratio", "code"),
-    [(0.1, 1), (0.3749, 1), (0.375, 2), (0.6249, 2), (0.625, 3), (1.0, 4), (1.2499, 4),
-     (1.25, 5), (2.74, 7), (2.7499, 7), (2.75, 8), (9.0, 8)],
-)  # fmt: skip
+    [
+        (0.1, 1),
+        (0.3749, 1),
+        (0.375, 2),
+        (0.6249, 2),
+        (0.625, 3),
+        (1.0, 4),
+        (1.2499, 4),
+        (1.25, 5),
+        (2.74, 7),
+        (2.7499, 7),
+        (2.75, 8),
+        (9.0, 8),
+    ],
+)
 def test_channel_ratio_bins_and_their_edges(ratio, code):
     # edges are midpoints (0.375 | 0.625 | 0.875 | 1.25 | 1.75 | 2.25 | 2.75), upper bin on ties
     assert ulc.channel_code(ratio) == code
 
 
 def test_ulc_rejects_what_it_cannot_encode():
-    dropout = archs.Architecture((1, 8, 8), 10, [
-        {"type": "conv", "kernel": 3, "out_channels": 4}, {"type": "dropout", "p": 0.5},
-        {"type": "relu"}, {"type": "flatten"}, {"type": "linear"}])  # fmt: skip
+    dropout = archs.Architecture(
+        (1, 8, 8),
+        10,
+        [
+            {"type": "conv", "kernel": 3, "out_channels": 4},
+            {"type": "dropout", "p": 0.5},
+            {"type": "relu"},
+            {"type": "flatten"},
+            {"type": "linear"},
+        ],
+    )
     with pytest.raises(ValueError, match=r"layer 1 \(dropout\) has no Unified Layer Code"):
         ulc.encode(dropout)
     assert ulc.encode(dropout, skip=("dropout",)).tolist() == [[1, 3, 3, 8], [4, 1, 1, 4]]

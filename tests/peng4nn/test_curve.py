@@ -74,7 +74,10 @@ def test_bad_histories_are_rejected(epochs, acc, message):
 def test_analytic_jacobian_matches_finite_differences():
     x, params, h = np.arange(1.0, 9.0), np.array([60.0, 1.4, 3.0]), 1e-6
     numeric = np.column_stack(
-        [(curve.f(x, *(params + h * np.eye(3)[k])) - curve.f(x, *(params - h * np.eye(3)[k])))
-         / (2 * h) for k in range(3)]
-    )  # fmt: skip
+        [
+            (curve.f(x, *(params + h * np.eye(3)[k])) - curve.f(x, *(params - h * np.eye(3)[k])))
+            / (2 * h)
+            for k in range(3)
+        ]
+    )
     assert np.allclose(curve.jacobian(x, *params), numeric, rtol=1e-5, atol=1e-6)

@@ -58,8 +58,9 @@ def test_predictor_equals_a_replay_written_out_by_hand(peng_zoo):
     predicted = predictor.predict(view, budget)
     for i in range(len(view)):
         engine, decision = Engine(), None
-        for e, a, lo in zip(view.eval_epochs, view.curve("val_acc")[i], view.curve("val_loss")[i],
-                            strict=True):  # fmt: skip
+        for e, a, lo in zip(
+            view.eval_epochs, view.curve("val_acc")[i], view.curve("val_loss")[i], strict=True
+        ):
             decision = engine.observe(e, 100 * a, lo)
             if decision.stop:
                 break
@@ -88,9 +89,13 @@ def test_savings_follow_menndl_and_the_engine(peng_zoo):
 
 def test_top_sets_throughput_and_membership_by_hand():
     table = pd.DataFrame(
-        {"truth": np.arange(10.0), "estimate": [0, 1, 2, 3, 4, 5, 6, 9, 8.5, 7],
-         "peng4nn_epochs": [2.0] * 10, "menndl_epochs": [10.0] * 10}
-    )  # fmt: skip
+        {
+            "truth": np.arange(10.0),
+            "estimate": [0, 1, 2, 3, 4, 5, 6, 9, 8.5, 7],
+            "peng4nn_epochs": [2.0] * 10,
+            "menndl_epochs": [10.0] * 10,
+        }
+    )
     top = experiments.top_sets(table, fractions=(0.2,))
     assert top.overlap.item() == 0.5 and top.gap_points.item() == pytest.approx(1.0)
     assert experiments.throughput_gain(table) == 5.0

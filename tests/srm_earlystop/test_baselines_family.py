@@ -51,8 +51,9 @@ def test_every_sampled_network_builds_and_is_registered():
     rng = np.random.default_rng(0)
     for shape in [(1, 8, 8), (1, 28, 28)]:
         for _ in range(50):
-            arch, recipe, extra = metaqnn.sample(rng, input_shape=shape, num_classes=10,
-                                                 width=1 / 16, max_layers=12)  # fmt: skip
+            arch, recipe, extra = metaqnn.sample(
+                rng, input_shape=shape, num_classes=10, width=1 / 16, max_layers=12
+            )
             archs.build(arch)
             assert recipe.optimizer == "adam" and 1 <= extra["n_layers"] <= 12
     assert zoo.get_family("metaqnn") is metaqnn.sample

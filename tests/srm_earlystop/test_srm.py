@@ -93,7 +93,11 @@ def test_stopping_rule_at_hand_computed_probabilities():
 
 
 def test_srm_predictor_through_the_evaluator(tiny_zoo):
-    table = compare.evaluate([SRMPredictor("blr", n_search=3), SRMPredictor("nu_svr_linear",
-                             n_search=3)], tiny_zoo, budgets=[0.5, 1.5], train_size=8)  # fmt: skip
+    table = compare.evaluate(
+        [SRMPredictor("blr", n_search=3), SRMPredictor("nu_svr_linear", n_search=3)],
+        tiny_zoo,
+        budgets=[0.5, 1.5],
+        train_size=8,
+    )
     assert set(table.method) == {"SRM[blr]", "SRM[nu_svr_linear]"}
     assert (table.n_predicted == table.n_test).all() and (table.train_size == 8).all()

@@ -15,8 +15,9 @@ def one_per_kind(splits, epochs=0.5):
     """A sampled network for every optimiser × activation (all train fractions occur)."""
     rng, nets = np.random.default_rng(1), {}
     while len(nets) < 6:
-        arch, recipe, extra = family.sample(rng, input_shape=splits.input_shape,
-                                            num_classes=10, epochs=epochs)  # fmt: skip
+        arch, recipe, extra = family.sample(
+            rng, input_shape=splits.input_shape, num_classes=10, epochs=epochs
+        )
         nets.setdefault((recipe.optimizer, extra["activation"]), (arch, recipe, len(nets)))
     return nets
 
@@ -32,12 +33,26 @@ def test_batched_equals_one_at_a_time_for_every_optimiser_and_activation(digits_
     nets = one_per_kind(digits_pm1)
     assert {r.train_fraction for _, r, _ in nets.values()} != {1.0}  # several groups
     factories = {"weight_stats": lambda: probes.weight_stats_probe}
-    together = batched.train_batched(list(nets.values()), digits_pm1, eval_every=0.25,
-                                     probes=factories, device="cpu", keep_weights=True)  # fmt: skip
+    together = batched.train_batched(
+        list(nets.values()),
+        digits_pm1,
+        eval_every=0.25,
+        probes=factories,
+        device="cpu",
+        keep_weights=True,
+    )
     for ((opt, act), (arch, recipe, seed)), b in zip(nets.items(), together, strict=True):
         stats = {"weight_stats": probes.weight_stats_probe}
-        alone = train.train(arch, recipe, digits_pm1, seed=seed, eval_every=0.25, device="cpu",
-                            keep_weights=True, probes=stats)  # fmt: skip
+        alone = train.train(
+            arch,
+            recipe,
+            digits_pm1,
+            seed=seed,
+            eval_every=0.25,
+            device="cpu",
+            keep_weights=True,
+            probes=stats,
+        )
         assert b.status == alone.status == "ok", (opt, act)
         # float-level differences (grouped vs single convolutions) stay ~1e-7 for SGD and
         # Adam; RMSProp's g / (√v + ε) amplifies them for tiny gradients to ~4e-5 here
@@ -53,8 +68,13 @@ def test_a_diverging_network_is_kept_as_diverged_in_both(digits_pm1):
     arch = family.architecture(digits_pm1.input_shape, 10, "relu", 0.2)
     wild = train.Recipe(optimizer="sgd", lr=1e6, momentum=0.0, batch_size=32, epochs=1.0)
     calm = train.Recipe(optimizer="adam", lr=1e-3, batch_size=32, epochs=1.0)
-    out = batched.train_batched([(arch, wild, 0), (arch, calm, 1)], digits_pm1, eval_every=0.5,
-                                device="cpu", keep_weights=True)  # fmt: skip
+    out = batched.train_batched(
+        [(arch, wild, 0), (arch, calm, 1)],
+        digits_pm1,
+        eval_every=0.5,
+        device="cpu",
+        keep_weights=True,
+    )
     alone = train.train(arch, wild, digits_pm1, seed=0, eval_every=0.5, device="cpu")
     assert out[0].status == alone.status == "diverged" and out[0].weights is None
     assert len(out[0].eval_epochs) == len(alone.eval_epochs) and np.isnan(out[0].test_acc)
@@ -62,8 +82,9 @@ def test_a_diverging_network_is_kept_as_diverged_in_both(digits_pm1):
 
 
 def test_other_architectures_are_rejected(digits_pm1):
-    other = archs.Architecture((1, 8, 8), 10, [{"type": "flatten"},
-                                               {"type": "linear", "out_features": 10}])  # fmt: skip
+    other = archs.Architecture(
+        (1, 8, 8), 10, [{"type": "flatten"}, {"type": "linear", "out_features": 10}]
+    )
     with pytest.raises(ValueError, match="not a smallcnn architecture"):
         batched.train_batched([(other, train.Recipe(), 0)], digits_pm1)
     mixed = family.architecture((1, 8, 8), 10, "relu", 0.1)
@@ -74,9 +95,17 @@ def test_other_architectures_are_rejected(digits_pm1):
 
 
 def test_zoo_build_trains_the_family_in_batches(tmp_path):
-    spec = zoo.ZooSpec("smallcnn", "digits", n_networks=5, seed=2, epochs=0.5, eval_every=0.25,
-                       probes=("weight_stats",), keep_weights=True,
-                       scaling="symmetric")  # fmt: skip
+    spec = zoo.ZooSpec(
+        "smallcnn",
+        "digits",
+        n_networks=5,
+        seed=2,
+        epochs=0.5,
+        eval_every=0.25,
+        probes=("weight_stats",),
+        keep_weights=True,
+        scaling="symmetric",
+    )
     assert zoo._batchable(spec)
     z = build_in_process(spec, tmp_path / "z.sqlite")
     assert list(z.table.idx) == list(range(5)) and (z.table.n_params == 4970).all()

@@ -11,9 +11,18 @@ SMOKE = experiments.scale_of("digits", "smoke")
 
 @pytest.fixture(scope="module")
 def small_zoo(tmp_path_factory):
-    spec = zoo.ZooSpec("smallcnn", "digits", n_networks=16, seed=4, epochs=1.0, eval_every=0.5,
-                       probes=("weight_stats",), keep_weights=True, scaling="symmetric",
-                       family_options={"subset": 0.5})  # fmt: skip
+    spec = zoo.ZooSpec(
+        "smallcnn",
+        "digits",
+        n_networks=16,
+        seed=4,
+        epochs=1.0,
+        eval_every=0.5,
+        probes=("weight_stats",),
+        keep_weights=True,
+        scaling="symmetric",
+        family_options={"subset": 0.5},
+    )
     return build_in_process(spec, tmp_path_factory.mktemp("w2a") / "z.sqlite")
 
 
@@ -51,8 +60,9 @@ def test_sensitivity_of_a_constant_model_is_zero(small_zoo):
 
 def test_weights_predictor_reads_the_probe_at_the_budget(small_zoo):
     predictor = WeightsPredictor("gbm", n_search=2)
-    table = compare.evaluate([predictor], small_zoo, budgets=[0, 0.5, 1.0], target="test_acc",
-                             train_size=10)  # fmt: skip
+    table = compare.evaluate(
+        [predictor], small_zoo, budgets=[0, 0.5, 1.0], target="test_acc", train_size=10
+    )
     assert list(table.budget) == [0.5, 1.0]  # budget 0: no evaluation visible, skipped
     assert (table.n_predicted == table.n_test).all()
     fitted, pred, _, _ = compare.fit_predict(predictor, small_zoo, small_zoo, 0.5, "test_acc")

@@ -52,9 +52,18 @@ def test_features_on_hand_made_weights():
 
 
 def test_hyperparameter_features_and_their_errors():
-    table = pd.DataFrame({"lr": [1e-2], "weight_decay": [1e-4], "init_variance": [0.1],
-                          "fraction": [0.5], "optimizer": ["adam"], "init": ["orthogonal"],
-                          "dropout": [0.3], "activation": ["tanh"]})  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "lr": [1e-2],
+            "weight_decay": [1e-4],
+            "init_variance": [0.1],
+            "fraction": [0.5],
+            "optimizer": ["adam"],
+            "init": ["orthogonal"],
+            "dropout": [0.3],
+            "activation": ["tanh"],
+        }
+    )
     hp = features.matrix("hp", table=table)[0]
     assert np.allclose(hp[:5], [np.log(1e-2), np.log(1e-4), 0.3, np.log(0.1), 0.5])
     assert list(hp[5:]) == [0, 1, 0, 0, 0, 1, 0, 0, 0, 1]  # adam; orthogonal; tanh
@@ -109,12 +118,21 @@ def test_lambda_is_the_eight_sampled_hyperparameters_as_fifteen_numbers():
     """Issue 14, item 7: the docstring counted 7 hyperparameters and listed 8."""
     rows = []
     for seed in range(40):
-        _, recipe, extra = family.sample(np.random.default_rng(seed), input_shape=(1, 8, 8),
-                                         num_classes=10)  # fmt: skip
+        _, recipe, extra = family.sample(
+            np.random.default_rng(seed), input_shape=(1, 8, 8), num_classes=10
+        )
         rows.append({k: v for k, v in recipe.to_dict().items() if k != "milestones"} | extra)
     table = pd.DataFrame(rows)
     sampled = {c for c in table if table[c].nunique() > 1} - {"train_fraction"}  # = fraction
-    assert sampled == {"optimizer", "lr", "weight_decay", "dropout", "init_variance", "init",
-                       "activation", "fraction"}  # fmt: skip
+    assert sampled == {
+        "optimizer",
+        "lr",
+        "weight_decay",
+        "dropout",
+        "init_variance",
+        "init",
+        "activation",
+        "fraction",
+    }
     assert features.hyperparameters(table).shape == (40, 5 + 3 + 5 + 2)
     assert "8 sampled hyperparameters" in features.__doc__
