@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
+from common import compare
 from common.zoo import Zoo
 
 Objective = Callable[[object, int], Iterator[float]]
@@ -179,8 +180,9 @@ def sampler_without_replacement(n_configs: int, seed: int = 0) -> Callable[[int]
 
 
 def outcome(result: SearchResult, truth: np.ndarray, max_resource: int) -> dict:
-    """The network a search selects (best signal among its full-budget trials), its regret
-    against the best network of the zoo, and the epochs the search spent."""
+    """The network a search selects (best signal among its full-budget trials, which include
+    any networks trained fully to fit a predictor), its regret against the best network of
+    the zoo, and the epochs the search spent."""
     chosen = result.best(min_resource=max_resource).config
     return {
         "selected": chosen,
@@ -238,6 +240,35 @@ def rule_search(
     }
 
 
+@dataclass(frozen=True)
+class Fitted:
+    """A search signal from a `common.compare.Predictor` fitted inside the replay.
+
+    In each ordering the first `fit_size` networks train fully, are charged their epochs,
+    and are the predictor's training set (seen through `compare.visible`, as in
+    `evaluate`); the search then runs over the other networks only, with the predictor's
+    prediction at each whole epoch (from the networks truncated there) as its signal, so no
+    network is ever scored by a predictor fitted on it. The training networks stay
+    candidates with their observed final validation accuracy. `fit_budget` is the budget
+    passed to `fit` (default: the zoo's full training, one fit per ordering)."""
+
+    predictor: object
+    fit_size: int
+    fit_budget: float | None = None
+
+
+def fitted_signal(signal: Fitted, fit: Zoo, pool: Zoo) -> np.ndarray:
+    """[len(pool), n_evals] predictions of `signal.predictor` fitted on `fit`, queried at
+    every whole epoch on `pool` truncated there (NaN at the other evaluations)."""
+    budget = signal.fit_budget if signal.fit_budget is not None else pool.spec.epochs
+    p = compare.fit(signal.predictor, fit, budget)[0]
+    values = np.full((len(pool), len(pool.eval_epochs)), np.nan)
+    for j, e in enumerate(pool.eval_epochs):
+        if np.isclose(e, round(e)):
+            values[:, j] = p.predict(compare.visible(pool, p.requires, float(e)), float(e))
+    return values
+
+
 def replay_searches(
     zoo: Zoo,
     signals: dict,
@@ -247,34 +278,65 @@ def replay_searches(
     rules: dict | None = None,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Simulated searches over a zoo, `orderings` random orders each: random search with
-    full training of k = (Hyperband's epochs) / R configurations, Hyperband with every signal
-    of `signals` (name -> [n, evals] values aligned with the zoo's evaluations; ``last seen
-    value`` is the plain one), Optuna's MedianPruner on the validation curve over 2k trials
-    (it stops most of them early), and every stopping rule of `rules` (name -> (stop epochs,
-    estimates)). One row per (search, ordering): selected network, regret, epochs."""
+    """Simulated searches over a zoo, each charged every epoch it causes, in `orderings`
+    random orders.
+
+    Searches: Hyperband with every signal of `signals` (name -> an [n, evals] array aligned
+    with the zoo's evaluations, e.g. ``last seen value``, or a `Fitted` predictor, whose
+    training networks are charged in full and never scored by it); random search with full
+    training of k = (the first Hyperband's epochs) / R configurations; Optuna's
+    MedianPruner on the validation curve over 2k trials; every stopping rule of `rules`
+    (name -> (stop epochs, estimates)). One row per (search, ordering): ``selected``,
+    ``regret`` against the zoo's best network, ``epochs`` (all charged), ``fit_epochs``
+    (the part spent training a predictor's networks)."""
     plain = ZooObjective(zoo)
     R, n = plain.max_epochs, len(zoo)
     rows = []
     for o in range(orderings):
         order = np.random.default_rng(seed + o).permutation(n)
-        runs = {
-            f"Hyperband[{name}]": hyperband(
-                sampler_without_replacement(n, seed + o), ZooObjective(zoo, values=v), R, eta
-            )
-            for name, v in signals.items()
-        }
-        budget = runs[next(iter(runs))].total_epochs if runs else n * R
+        runs = {}
+        for name, signal in signals.items():
+            if isinstance(signal, Fitted):
+                fit, pool = order[: signal.fit_size], np.sort(order[signal.fit_size :])
+                values = fitted_signal(signal, zoo.subset(fit), zoo.subset(pool))
+                result = hyperband(
+                    sampler_without_replacement(len(pool), seed + o),
+                    ZooObjective(zoo.subset(pool), values=values),
+                    R,
+                    eta,
+                )
+                result = SearchResult(
+                    [Trial(int(fit[i]), R, R, truth[fit[i]]) for i in range(len(fit))]
+                    + [replace(t, config=int(pool[t.config])) for t in result.trials]
+                )
+                fit_epochs = R * len(fit)
+            else:
+                result = hyperband(
+                    sampler_without_replacement(n, seed + o),
+                    ZooObjective(zoo, values=signal),
+                    R,
+                    eta,
+                )
+                fit_epochs = 0
+            runs[f"Hyperband[{name}]"] = (result, fit_epochs)
+        budget = next(iter(runs.values()))[0].total_epochs if runs else n * R
         k = min(n, max(1, budget // R))
         first = [int(i) for i in order[:k]]
-        runs["random search (full training)"] = random_search(lambda m, c=first: c[:m], plain, k, R)
-        runs["MedianPruner"] = median_pruner_search(plain, k * 2, seed + o)
-        for name, result in runs.items():
-            rows.append({"search": name, "ordering": o, **outcome(result, truth, R)})
-        for name, (stops, estimates) in (rules or {}).items():
+        full = random_search(lambda m, c=first: c[:m], plain, k, R)
+        runs["random search (full training)"] = (full, 0)
+        runs["MedianPruner"] = (median_pruner_search(plain, k * 2, seed + o), 0)
+        for name, (result, fit_epochs) in runs.items():
             rows.append(
-                {"search": name, "ordering": o, **rule_search(stops, estimates, truth, R, order)}
+                {
+                    "search": name,
+                    "ordering": o,
+                    **outcome(result, truth, R),
+                    "fit_epochs": fit_epochs,
+                }
             )
+        for name, (stops, estimates) in (rules or {}).items():
+            got = rule_search(stops, estimates, truth, R, order)
+            rows.append({"search": name, "ordering": o, **got, "fit_epochs": 0})
     return pd.DataFrame(rows)
 
 

@@ -488,6 +488,7 @@ class Zoo:
     eval_epochs: np.ndarray
     arrays: list[dict[str, np.ndarray]]  # per network: "curve/..", "probe/..", "weights"
     budget: float | None = None  # None: fully visible
+    hidden: frozenset[str] = frozenset()  # arrays a predictor's view leaves out (compare.visible)
 
     def __len__(self) -> int:
         return len(self.table)
@@ -497,6 +498,8 @@ class Zoo:
         return int(np.searchsorted(self.eval_epochs, budget + 1e-9))
 
     def _visible(self, name: str) -> list[np.ndarray]:
+        if name in self.hidden:
+            raise KeyError(f"{name!r} is hidden: the predictor's Requirements do not declare it")
         if self.arrays and not any(name in a for a in self.arrays):
             known = sorted({k for a in self.arrays for k in a})
             raise KeyError(f"{name!r} not recorded in this zoo; recorded: {known}")
@@ -520,6 +523,8 @@ class Zoo:
         """Per network, its final weights as one flat vector (None if it diverged)."""
         if self.budget is not None and self.budget < self.spec.epochs:
             raise ValueError(f"final weights are not visible at budget {self.budget}")
+        if "weights" in self.hidden:
+            raise KeyError("'weights' is hidden: the predictor's Requirements do not declare it")
         if not self.spec.keep_weights:
             raise ValueError("this zoo was built without keep_weights=True")
         return [a.get("weights") for a in self.arrays]

@@ -78,6 +78,8 @@ class FeatureHistoryPredictor(Predictor):
         return "FeatureHistory" if self.kind == "ensemble" else f"FeatureHistory[{self.kind}]"
 
     def fit(self, zoo: Zoo, budget: float) -> FeatureHistoryPredictor:
+        """Nothing to learn: the estimate is the probe's own."""
+        self.budget_ = budget
         return self
 
     def predict(self, zoo: Zoo, budget: float) -> np.ndarray:

@@ -355,7 +355,7 @@ def select_and_transfer(
         blocks.skeleton(b, small.input_shape, small.num_classes, s.base_width) for b in drawn
     ]
     epoch = predictor.epoch(source)
-    predicted = model.predict(predictor.model, [encode(a) for a in skeletons], epoch)
+    predicted = model.predict(predictor.model_, [encode(a) for a in skeletons], epoch)
     order = np.argsort(predicted)
     picks = {
         "Selected (best predicted)": order[-1],

@@ -44,7 +44,7 @@ class PeepholePredictor(Predictor):
     def fit(self, zoo: Zoo, budget: float) -> PeepholePredictor:
         if "arch" not in zoo.table:
             raise ValueError("the zoo table has no 'arch' column to encode")
-        self.model = model.fit(
+        self.model_ = model.fit(
             zoo_codes(zoo, self.skip),
             self.epoch(zoo),
             zoo.target(self.target),
@@ -54,4 +54,4 @@ class PeepholePredictor(Predictor):
         return self
 
     def predict(self, zoo: Zoo, budget: float) -> np.ndarray:
-        return model.predict(self.model, zoo_codes(zoo, self.skip), self.epoch(zoo))
+        return model.predict(self.model_, zoo_codes(zoo, self.skip), self.epoch(zoo))

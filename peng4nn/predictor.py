@@ -50,6 +50,8 @@ class PEng4NNPredictor(Predictor):
         self.settings = settings
 
     def fit(self, zoo: Zoo, budget: float) -> PEng4NNPredictor:
+        """Nothing to learn: the engine fits each curve on its own."""
+        self.budget_ = budget
         return self
 
     def predict(self, zoo: Zoo, budget: float) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from common import compare, metrics, scales, scaling, zoo
+from common import compare, metrics, scales, zoo
 from common.search import ZooObjective, hyperband, sampler_without_replacement
 from srm_earlystop.early_stopping import kth_best, should_stop
 from srm_earlystop.fhyperband import FHyperband, FHyperbandSettings
@@ -101,14 +101,25 @@ def _tau(z: zoo.Zoo, fraction: float) -> int:
     return max(1, round(fraction * len(z.eval_epochs)))
 
 
-def _fit_predict(z, train, test, regressor, tau, s: Scale, sets=("TS", "AP", "HP"), seed=0):
-    curves, target = z.curve("val_acc"), z.target("final_val_acc")
+def srm_for(regressor: str, s: Scale, sets=("TS", "AP", "HP"), seed: int = 0) -> SRMPredictor:
+    """The SRM of `regressor` with the scale's random-search size (forests get their own)."""
     forest = regressor == "random_forest" and s.n_search_forest
-    n_search = s.n_search_forest if forest else s.n_search
-    tr, te = z.table.iloc[train].reset_index(drop=True), z.table.iloc[test].reset_index(drop=True)
-    srm = SRM(regressor, n_search, sets, seed=seed)
-    srm.fit(curves[train], tr, target[train], [tau], with_sigma=False)
-    return srm.predict(curves[test][:, :tau], te, tau)[0], target[test]
+    return SRMPredictor(regressor, s.n_search_forest if forest else s.n_search, sets, seed)
+
+
+def _budget(z: zoo.Zoo, tau: int) -> float:
+    """The budget (epochs) at which the first `tau` evaluations are visible."""
+    return float(z.eval_epochs[tau - 1])
+
+
+def _fit_predict(z, train, test, regressor, tau, s: Scale, sets=("TS", "AP", "HP"), seed=0):
+    """Through the protocol (`common.compare.fit_predict`): an SRM fitted on the networks at
+    positions `train`, queried on those at `test` seeing `tau` points. (predictions, truth)"""
+    held = z.subset(test)
+    _, pred, _, _ = compare.fit_predict(
+        srm_for(regressor, s, sets, seed), z.subset(train), held, _budget(z, tau)
+    )
+    return pred, held.target("final_val_acc")
 
 
 def table1(
@@ -119,16 +130,15 @@ def table1(
     sets=("TS", "AP", "HP"),
 ) -> pd.DataFrame:
     """R² × 100 at `fraction` of the curve, trained on `train_size` networks, mean ± s.e.
-    over `draws` random draws (Table 1; with `sets`, a row of Table 2)."""
-    tau = _tau(z, fraction)
+    over `draws` random splits of `common.compare.evaluate` (Table 1; with `sets`, a row of
+    Table 2)."""
+    budget = _budget(z, _tau(z, fraction))
     rows = []
     for name in regressors:
-        scores = []
-        for draw in range(s.draws):
-            order = np.random.default_rng(draw).permutation(len(z))
-            train, test = order[: s.train_size], order[s.train_size :]
-            pred, truth = _fit_predict(z, train, test, name, tau, s, sets, draw)
-            scores.append(100 * metrics.r2(truth, pred))
+        table = compare.evaluate(
+            [srm_for(name, s, sets)], z, [budget], train_size=s.train_size, seed=range(s.draws)
+        )
+        scores = 100 * table["r2"].to_numpy()
         rows.append(
             {
                 "regressor": name,
@@ -145,20 +155,18 @@ def r2_scaling(
     z: zoo.Zoo, s: Scale, sizes=None, regressor: str = "nu_svr_rbf", fraction: float = 0.25
 ) -> pd.DataFrame:
     """The headline claim's scaling curve (issue 14): R² × 100 of the SRM at `fraction` of
-    the curve against the number of training networks, one value per (size, draw). Every
-    draw holds out the same last third of its random order, so sizes differ only in the
-    networks the SRM learns from."""
-    tau = _tau(z, fraction)
-    held_out = max(2, len(z) // 3)
-    top = len(z) - held_out
+    the curve against the number of training networks, one value per (size, split) of
+    `common.compare.evaluate`. Every split holds out the networks after the largest size
+    (the last third of its random order), so sizes differ only in what the SRM learns from."""
+    budget = _budget(z, _tau(z, fraction))
+    top = len(z.finished()) - max(2, len(z.finished()) // 3)
     sizes = sizes or sorted({n for n in (10, 25, 50, 100, s.train_size, top) if 5 <= n <= top})
-
-    def measure(n: int, draw: int) -> float:
-        order = np.random.default_rng(draw).permutation(len(z))
-        pred, truth = _fit_predict(z, order[:n], order[top:], regressor, tau, s, seed=draw)
-        return 100 * metrics.r2(truth, pred)
-
-    return scaling.curve(measure, sizes, range(s.draws))
+    table = compare.evaluate(
+        [srm_for(regressor, s)], z, [budget], train_size=sizes, seed=range(s.draws)
+    )
+    return pd.DataFrame(
+        {"size": table["train_size"], "seed": table["seed"], "value": 100 * table["r2"]}
+    )
 
 
 def table2(z: zoo.Zoo, s: Scale) -> pd.DataFrame:

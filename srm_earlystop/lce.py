@@ -98,6 +98,8 @@ class LCEPredictor(Predictor):
         return LABEL
 
     def fit(self, zoo: Zoo, budget: float) -> LCEPredictor:
+        """Nothing to learn: each curve is extrapolated on its own."""
+        self.budget_ = budget
         return self
 
     def predict(self, zoo: Zoo, budget: float) -> np.ndarray:

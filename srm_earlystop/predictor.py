@@ -13,25 +13,30 @@ from srm_earlystop.srm import SRM
 class SRMPredictor(Predictor):
     """Baker et al.'s SRM for one regressor, trained at the budget's τ."""
 
-    requires = Requirements(
-        training_networks=True, curve=True, architecture=True, hyperparameters=True
-    )
-
     def __init__(self, regressor="nu_svr_rbf", n_search=100, feature_sets=FEATURE_SETS, seed=0):
         self.regressor, self.n_search, self.seed = regressor, n_search, seed
         self.feature_sets = tuple(feature_sets)
+        self.requires = Requirements(  # only the columns its feature sets read
+            training_networks=True,
+            curve=True,
+            architecture="AP" in self.feature_sets,
+            hyperparameters="HP" in self.feature_sets,
+        )
 
     @property
     def name(self) -> str:
         return f"SRM[{self.regressor}]"
 
     def fit(self, zoo: Zoo, budget: float) -> SRMPredictor:
-        self.tau = zoo.visible_evals(budget)
-        self.srm = SRM(self.regressor, self.n_search, self.feature_sets, seed=self.seed)
+        """Fit the SRM on the training curves' first τ points (τ = evaluations visible at
+        `budget`)."""
+        self.tau_ = zoo.visible_evals(budget)
+        self.srm_ = SRM(self.regressor, self.n_search, self.feature_sets, seed=self.seed)
         curves, target = zoo.curve("val_acc"), zoo.target(self.target)
-        self.srm.fit(curves, zoo.table, target, [self.tau], with_sigma=False)
+        self.srm_.fit(curves, zoo.table, target, [self.tau_], with_sigma=False)
         return self
 
     def predict(self, zoo: Zoo, budget: float) -> np.ndarray:
-        mean, _ = self.srm.predict(zoo.curve("val_acc"), zoo.table, self.tau)
+        """The SRM's mean prediction from each network's first τ points."""
+        mean, _ = self.srm_.predict(zoo.curve("val_acc"), zoo.table, self.tau_)
         return mean

@@ -47,3 +47,15 @@ def tiny_zoo_path(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_zoo(tiny_zoo_path):
     return zoo.load(tiny_zoo_path)
+
+
+@pytest.fixture(scope="session")
+def probe_zoo(tmp_path_factory):
+    """A dozen smoke-scale ``blocks`` networks with every probe the methods read (the
+    comparison's architecture zoo, smaller): 2 epochs, evaluated every half epoch."""
+    from dataclasses import replace
+
+    from comparison import settings
+
+    spec = replace(settings.zoo_specs("smoke")["architectures"], n_networks=12)
+    return build_in_process(spec, tmp_path_factory.mktemp("probes") / "blocks.sqlite")

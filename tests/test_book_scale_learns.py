@@ -48,7 +48,7 @@ def test_the_book_scale_sampler_yields_networks_that_learn(name, digits):
 
 
 def test_one_blocks_zoo_serves_the_peephole_chapter_and_the_comparison():
-    from common import compare
+    from comparison import settings
     from peephole import experiments as peephole
 
-    assert peephole.zoo_spec("digits", "book") == compare.comparison_zoos("book")["architectures"]
+    assert peephole.zoo_spec("digits", "book") == settings.zoo_specs("book")["architectures"]

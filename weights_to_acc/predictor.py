@@ -59,18 +59,18 @@ class WeightsPredictor(Predictor):
 
     def fit(self, zoo: Zoo, budget: float) -> WeightsPredictor:
         rows = last_visible(zoo)
-        self.first_last = len({len(r) for r in rows if r is not None}) > 1
-        x, y = stats_matrix(rows, self.first_last), zoo.target(self.target)
+        self.first_last_ = len({len(r) for r in rows if r is not None}) > 1
+        x, y = stats_matrix(rows, self.first_last_), zoo.target(self.target)
         ok = np.isfinite(x).all(1) & np.isfinite(y)
-        self.model = predictors.fit(
+        self.model_ = predictors.fit(
             self.kind, x[ok], y[ok], self.n_search, seed=self.seed, epochs=self.epochs
         )
         return self
 
     def predict(self, zoo: Zoo, budget: float) -> np.ndarray:
-        x = stats_matrix(last_visible(zoo), self.first_last)
+        x = stats_matrix(last_visible(zoo), self.first_last_)
         out = np.full(len(x), np.nan)
         ok = np.isfinite(x).all(1)
         if ok.any():
-            out[ok] = self.model.predict(x[ok])
+            out[ok] = self.model_.predict(x[ok])
         return out

@@ -46,9 +46,9 @@ def _smallcnn():
 
 def _compare(space: str):
     def spec():
-        from common import compare
+        from comparison import settings
 
-        return compare.comparison_zoos("book")[space]
+        return settings.zoo_specs("book")[space]
 
     return spec
 

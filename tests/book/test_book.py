@@ -18,7 +18,7 @@ from common import book, cli
 
 CHAPTERS = book.chapters()
 ALLOWED_IMPORTS = {"common", "pandas", "numpy", "logging", "matplotlib", "seaborn", "IPython"}
-ALLOWED_IMPORTS |= set(book.PACKAGES)
+ALLOWED_IMPORTS |= {*book.PACKAGES, "comparison"}
 
 
 @pytest.fixture(scope="session")

@@ -15,13 +15,13 @@ class Spy(Predictor):
     seen: list = []
 
     def fit(self, zoo, budget):
-        self.fit_size = len(zoo)
+        self.fit_size_ = len(zoo)
         return self
 
     def predict(self, zoo, budget):
         with pytest.raises(ValueError, match="hidden"):
             zoo.target("test_acc")
-        Spy.seen.append((budget, self.fit_size, zoo.eval_epochs.copy(), zoo.curve("val_acc")))
+        Spy.seen.append((budget, self.fit_size_, zoo.eval_epochs.copy(), zoo.curve("val_acc")))
         return np.random.default_rng(0).random(len(zoo))
 
 

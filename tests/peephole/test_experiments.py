@@ -50,7 +50,7 @@ def test_compare_methods_scores_every_method_on_the_held_out_networks(smoke_zoo)
     assert table.loc[1, "curve seen (epochs)"] == 0.5 * held.spec.epochs
     assert np.isnan(table.loc[1, "paper Tau"]) and table.loc[0, "paper Tau"] == 0.7696
     peephole = preds[preds.method == "Peephole"]
-    direct = model.predict(fitted.model, zoo_codes(held), fitted.epoch(held))
+    direct = model.predict(fitted.model_, zoo_codes(held), fitted.epoch(held))
     assert np.allclose(peephole.predicted, direct)
     assert np.allclose(peephole.actual, held.target("final_val_acc"))
     t = table.set_index("method")

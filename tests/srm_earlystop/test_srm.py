@@ -101,3 +101,23 @@ def test_srm_predictor_through_the_evaluator(tiny_zoo):
     )
     assert set(table.method) == {"SRM[blr]", "SRM[nu_svr_linear]"}
     assert (table.n_predicted == table.n_test).all() and (table.train_size == 8).all()
+
+
+def test_table1_through_the_protocol_equals_a_direct_fit(tiny_zoo):
+    """The chapter's Table 1 now goes through `common.compare.evaluate`: its R² for one split
+    equals an SRM fitted by hand on the raw arrays of the same split."""
+    from sklearn.metrics import r2_score
+
+    from srm_earlystop import experiments
+
+    z = tiny_zoo.finished()
+    s = experiments.Scale(len(z), 2.0, 1.0, 4, train_size=6, draws=1, n_search=2, orderings=1)
+    got = experiments.table1(z, s, ("blr",), fraction=0.5)["R2x100"].iloc[0]
+    order = np.random.default_rng(0).permutation(len(z))
+    train, test = order[:6], order[6:]
+    tau = 2  # half of the 4 evaluations
+    curves, target, table = z.curve("val_acc"), z.target("final_val_acc"), z.table
+    srm = SRM("blr", 2, seed=0)
+    srm.fit(curves[train], table.iloc[train], target[train], [tau], with_sigma=False)
+    pred = srm.predict(curves[test][:, :tau], table.iloc[test], tau)[0]
+    assert got == pytest.approx(100 * r2_score(target[test], pred))

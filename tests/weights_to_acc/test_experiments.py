@@ -67,4 +67,4 @@ def test_weights_predictor_reads_the_probe_at_the_budget(small_zoo):
     assert (table.n_predicted == table.n_test).all()
     fitted, pred, _, _ = compare.fit_predict(predictor, small_zoo, small_zoo, 0.5, "test_acc")
     half = experiments.finished(small_zoo).truncate(0.5).probe_list("weight_stats")
-    assert np.allclose(pred, fitted.model.predict(np.stack([r[-1] for r in half])))
+    assert np.allclose(pred, fitted.model_.predict(np.stack([r[-1] for r in half])))
