@@ -17,6 +17,7 @@ WIDTHS = (8, 32)
 
 
 def main() -> None:
+    """Print the proxy's overhead per dataset and width."""
     torch.set_num_threads(2)
     for dataset in data.present(["digits", "cifar10"]):
         splits = data.load(dataset)

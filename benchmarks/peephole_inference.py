@@ -22,6 +22,7 @@ BOOK = experiments.scale_of("digits", "book")
 
 
 def sampled_codes(n: int, seed: int = 0) -> list[np.ndarray]:
+    """ULC codes of `n` architectures sampled from the book-scale blocks family."""
     rng = np.random.default_rng(seed)
     return [
         ulc.encode(
@@ -44,6 +45,7 @@ def lstm_flops(codes, config=model.SEC_5_1) -> float:
 
 
 def main() -> None:
+    """Print batched and one-at-a-time scoring rates side by side."""
     torch.set_num_threads(2)
     codes = sampled_codes(300)
     accuracy = np.random.default_rng(1).uniform(0.1, 0.9, len(codes))

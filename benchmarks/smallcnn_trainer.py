@@ -36,6 +36,7 @@ def training_flops(arch: archs.Architecture, images: float) -> float:
 
 
 def sample(n: int, splits) -> list:
+    """`n` Small CNN networks of the digits zoo (architecture, recipe)."""
     rng = np.random.default_rng(0)
     nets = []
     for i in range(n):
@@ -47,6 +48,7 @@ def sample(n: int, splits) -> list:
 
 
 def main() -> None:
+    """Print network-epochs per second, one at a time against batched."""
     torch.set_num_threads(2)
     splits = data.load("digits", scaling="symmetric")
     n_train = len(splits.train_y)

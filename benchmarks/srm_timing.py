@@ -16,6 +16,7 @@ PAPER_FIT_S, PAPER_QUERY_S = 0.006, 0.00006
 
 
 def synthetic(n: int, seed: int = 0):
+    """`n` saturating synthetic curves of 20 epochs and their table."""
     return saturating_curves(n, epochs=20, seed=seed, max_rate=8.0)
 
 
@@ -40,6 +41,7 @@ def timed(regressor: str, curves, table, query_curves, query_table, repeats: int
 
 
 def main() -> None:
+    """Print ν-SVR against OLS fit and query times in the same run."""
     curves, table = synthetic(100)
     query_curves, query_table = synthetic(1000, seed=1)
     results = {

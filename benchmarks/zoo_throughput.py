@@ -30,6 +30,7 @@ def throughput(spec: zoo.ZooSpec, path: Path, workers: int | None) -> float:
 
 
 def main() -> None:
+    """Build a zoo serially and in parallel and print the ratio."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--networks", type=int, default=24)
     parser.add_argument("--epochs", type=float, default=4.0)

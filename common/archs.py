@@ -75,6 +75,7 @@ class Architecture:
         object.__setattr__(self, "layers", tuple(dict(layer) for layer in self.layers))
 
     def to_dict(self) -> dict:
+        """The architecture as plain JSON-able data."""
         return {
             "input_shape": list(self.input_shape),
             "num_classes": self.num_classes,
@@ -82,14 +83,17 @@ class Architecture:
         }
 
     def to_json(self) -> str:
+        """The architecture as canonical JSON (sorted keys: equal architectures, equal text)."""
         return json.dumps(self.to_dict(), sort_keys=True)
 
     @classmethod
     def from_dict(cls, d: dict) -> Architecture:
+        """The architecture `to_dict` wrote."""
         return cls(tuple(d["input_shape"]), int(d["num_classes"]), tuple(d["layers"]))
 
     @classmethod
     def from_json(cls, text: str) -> Architecture:
+        """The architecture `to_json` wrote."""
         return cls.from_dict(json.loads(text))
 
 
@@ -252,6 +256,7 @@ class Network(nn.Module):
         return self.body(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of a batch."""
         return self.classifier(self.body(x))
 
 

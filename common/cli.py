@@ -94,6 +94,7 @@ def _book(args) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    """The ``nnperf`` argument parser (``zoo`` and ``book`` commands)."""
     top = argparse.ArgumentParser(prog="nnperf", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
     zoo_cmd = commands.add_parser("zoo", help="build and inspect model zoos")
@@ -156,6 +157,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``nnperf`` with `argv`; the exit status (errors print a message, not a traceback)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = parser().parse_args(argv)
     try:

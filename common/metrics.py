@@ -24,6 +24,7 @@ def _check(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
 
 
 def mse(y_true, y_pred) -> float:
+    """Mean squared error."""
     t, p = _check(y_true, y_pred)
     return float(np.mean((t - p) ** 2))
 
@@ -41,6 +42,7 @@ def kendall_tau(y_true, y_pred) -> float:
 
 
 def spearman_rho(y_true, y_pred) -> float:
+    """Spearman's rank correlation ρ."""
     return float(stats.spearmanr(*_check(y_true, y_pred)).statistic)
 
 

@@ -33,7 +33,10 @@ STATS_PER_TENSOR = 2 + len(QUANTILES)  # mean, variance, quantiles
 
 
 class Probe(Protocol):
-    def __call__(self, model: nn.Module, features: torch.Tensor, labels: torch.Tensor): ...
+    """A probe: called at each evaluation, returns a small array for the zoo."""
+
+    def __call__(self, model: nn.Module, features: torch.Tensor, labels: torch.Tensor):
+        """The probe's output for `model`, given the epoch's validation features and labels."""
 
 
 PROBES: dict[str, Callable[[], Probe]] = {}
@@ -74,6 +77,7 @@ def layer_statistics(model: nn.Module) -> np.ndarray:
 
 
 def weight_stats_probe(model: nn.Module, features: torch.Tensor, labels: torch.Tensor):
+    """W̃_L of `model` (`layer_statistics`); `features` and `labels` are unused."""
     return layer_statistics(model)
 
 

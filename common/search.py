@@ -36,10 +36,13 @@ class Trial:
 
 @dataclass
 class SearchResult:
+    """The trials of one search, in the order they ran."""
+
     trials: list[Trial] = field(default_factory=list)
 
     @property
     def total_epochs(self) -> int:
+        """Epochs the search spent over all its trials."""
         return sum(t.epochs for t in self.trials)
 
     def best(self, min_resource: int | None = None) -> Trial:
@@ -80,6 +83,7 @@ class ZooObjective:
         self.max_epochs = int(self.epochs[-1])
 
     def __call__(self, config: int, epochs: int) -> Iterator[float]:
+        """Replay `config`'s recorded values for its first `epochs` epochs."""
         if not 1 <= epochs <= self.max_epochs:
             raise ValueError(f"epochs={epochs} outside the recorded 1..{self.max_epochs}")
         for value in self.values[config, :epochs]:

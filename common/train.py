@@ -70,10 +70,12 @@ class Recipe:
         object.__setattr__(self, "milestones", tuple(float(m) for m in self.milestones))
 
     def to_dict(self) -> dict:
+        """The recipe as JSON-able data (the zoo table's columns)."""
         return asdict(self) | {"milestones": list(self.milestones)}
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Recipe:
+        """The recipe `to_dict` wrote; ValueError naming unknown fields."""
         known = {f.name for f in fields(cls)}
         unknown = set(d) - known
         if unknown:
@@ -136,6 +138,7 @@ def lr_factor(recipe: Recipe, epoch: float) -> float:
 
 
 def make_optimizer(recipe: Recipe, params) -> torch.optim.Optimizer:
+    """The recipe's torch optimiser over `params`."""
     common = {"lr": recipe.lr, "weight_decay": recipe.weight_decay}
     if recipe.optimizer == "sgd":
         return torch.optim.SGD(params, momentum=recipe.momentum, nesterov=recipe.nesterov, **common)

@@ -139,6 +139,7 @@ class ZooSpec:
 
     @classmethod
     def from_dict(cls, d: dict) -> ZooSpec:
+        """The spec `to_dict` wrote (fields at their defaults may be absent)."""
         return cls(**d)
 
     def key(self) -> str:

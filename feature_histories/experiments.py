@@ -44,6 +44,8 @@ PAPER = {
 
 @dataclass(frozen=True)
 class Scale:
+    """Sizes of one scale of the Cao et al. replication."""
+
     n_networks: int  # nb201 zoo size (Figs. 6–8, Table 1)
     epochs: int  # maximal budget of the zoo
     channels: int  # nb201 width C
@@ -187,6 +189,7 @@ def overhead(table_probe_result) -> dict[str, float]:
 
 
 def finished(z: zoo.Zoo) -> zoo.Zoo:
+    """The networks of an nb201 zoo with the ``fh`` probe that finished (ValueError otherwise)."""
     if z.spec.family != "nb201" or "fh" not in z.spec.probes:
         raise ValueError("these studies need an nb201 zoo with the fh probe")
     return z.finished("test_acc")

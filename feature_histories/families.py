@@ -19,14 +19,17 @@ BASIC_BLOCK = ("nor_conv_3x3", "none", "nor_conv_3x3", "skip_connect", "none", "
 
 
 def vgg(input_shape, num_classes: int, width: int = 8) -> archs.Architecture:
+    """A VGG-style network (Cao et al.'s Table 4 families)."""
     return archs.vgg_style(input_shape, num_classes, width)
 
 
 def resnet(input_shape, num_classes: int, width: int = 8, blocks: int = 1):
+    """A ResNet-style network of basic blocks."""
     return nb201.architecture(BASIC_BLOCK, input_shape, num_classes, width, blocks)
 
 
 def mobilenet_v2(input_shape, num_classes: int, width: int = 8, expansion: int = 6):
+    """A MobileNetV2-style network of inverted residual blocks."""
     layers = [
         {"type": "conv", "kernel": 3, "padding": 1, "out_channels": width},
         {"type": "batchnorm"},

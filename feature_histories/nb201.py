@@ -40,7 +40,10 @@ def _relu_conv_bn(c_in: int, c_out: int, kernel: int, stride: int = 1) -> nn.Mod
 
 
 class Zero(nn.Module):
+    """NAS-Bench-201's ``none`` operation: zeros of the input's shape."""
+
     def forward(self, x):
+        """Zeros shaped like `x`."""
         return x.mul(0.0)
 
 
@@ -55,11 +58,14 @@ def _op(name: str, channels: int) -> nn.Module:
 
 
 class Cell(nn.Module):
+    """A NAS-Bench-201 cell: four nodes, each the sum of its incoming edges' operations."""
+
     def __init__(self, ops, channels: int):
         super().__init__()
         self.edges = nn.ModuleList(_op(op, channels) for op in ops)
 
     def forward(self, x):
+        """The cell's last node."""
         nodes = [x]
         for j in range(1, 4):
             nodes.append(sum(self.edges[EDGES.index((i, j))](nodes[i]) for i in range(j)))
@@ -67,6 +73,8 @@ class Cell(nn.Module):
 
 
 class Reduce(nn.Module):
+    """NAS-Bench-201's residual reduction block (stride 2, channels c_in -> c_out)."""
+
     def __init__(self, c_in: int, c_out: int):
         super().__init__()
         self.a = _relu_conv_bn(c_in, c_out, 3, 2)
@@ -74,6 +82,7 @@ class Reduce(nn.Module):
         self.shortcut = nn.Sequential(nn.AvgPool2d(2, 2), nn.Conv2d(c_in, c_out, 1, bias=False))
 
     def forward(self, x):
+        """The residual block's output."""
         return self.shortcut(x) + self.b(self.a(x))
 
 

@@ -39,6 +39,7 @@ class FeatureHistoryProbe:
 
     @property
     def seconds(self) -> float:
+        """Seconds spent in the probe so far (its overhead)."""
         return sum(self.times)
 
     def configure(self, eval_every: float) -> None:
@@ -48,9 +49,11 @@ class FeatureHistoryProbe:
         self.history = History(snapshots_for(self.k, eval_every), self.history.dtype)
 
     def on_train_batch(self, features, labels) -> None:
+        """Collect one training batch's penultimate features."""
         self.history.on_train_batch(features, labels)
 
     def __call__(self, model, features, labels) -> np.ndarray:
+        """End an epoch: store the snapshot and return the three estimates' accuracies."""
         start = time.perf_counter()
         self.history.end_epoch(model.classifier, features, labels)
         right = predictions(self.history, self.settings)
@@ -75,6 +78,7 @@ class FeatureHistoryPredictor(Predictor):
 
     @property
     def name(self) -> str:
+        """``FeatureHistory`` (the ensemble) or ``FeatureHistory[kind]``."""
         return "FeatureHistory" if self.kind == "ensemble" else f"FeatureHistory[{self.kind}]"
 
     def fit(self, zoo: Zoo, budget: float) -> FeatureHistoryPredictor:
@@ -83,6 +87,7 @@ class FeatureHistoryPredictor(Predictor):
         return self
 
     def predict(self, zoo: Zoo, budget: float) -> np.ndarray:
+        """The estimate at each network's last visible evaluation (NaN if none)."""
         column = KINDS.index(self.kind)
         return np.array(
             [rows[-1][column] if len(rows) else np.nan for rows in zoo.probe_list("fh")]

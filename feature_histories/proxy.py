@@ -24,6 +24,8 @@ KINDS = ("original", "optimised", "ensemble")
 
 @dataclass(frozen=True)
 class ProxySettings:
+    """The proxy classifiers' optimiser settings (Cao et al., Appendix A.1)."""
+
     lr: float = 0.05
     momentum: float = 0.9
     weight_decay: float = 5e-4

@@ -36,10 +36,12 @@ def signal(zoo: Zoo, proxy: bool) -> np.ndarray:
 
 
 def objective(zoo: Zoo, proxy: bool) -> search.ZooObjective:
+    """The zoo replayed with the proxy's estimate (or the plain curve) as its value."""
     return search.ZooObjective(zoo, values=signal(zoo, proxy))
 
 
 def random_search(zoo: Zoo, n: int, epochs: int, proxy: bool, seed: int = 0):
+    """Random search over the replayed zoo, with or without the proxy."""
     sample = search.sampler_without_replacement(len(zoo), seed)
     return search.random_search(sample, objective(zoo, proxy), n, epochs)
 
@@ -47,6 +49,7 @@ def random_search(zoo: Zoo, n: int, epochs: int, proxy: bool, seed: int = 0):
 def hyperband(
     zoo: Zoo, max_resource: int, proxy: bool, eta: float = 3, seed: int = 0, repeats: int = 1
 ):
+    """Hyperband over the replayed zoo, with or without the proxy."""
     sample = search.sampler_without_replacement(len(zoo), seed)
     return search.hyperband(sample, objective(zoo, proxy), max_resource, eta, repeats=repeats)
 
@@ -139,6 +142,7 @@ class OnDemand:
         self.seed, self.cache, self.device, self.trained = seed, cache, device, 0
 
     def spec(self, ops) -> zoo.ZooSpec:
+        """The one-network zoo spec of cell `ops`."""
         options = self.options | {"cell": "|".join(ops)}
         return zoo.ZooSpec(
             "nb201",
@@ -152,6 +156,7 @@ class OnDemand:
         )
 
     def load(self, ops) -> Zoo:
+        """The zoo of cell `ops`, trained now if it was not yet."""
         from concurrent.futures import ThreadPoolExecutor
 
         spec = self.spec(ops)
@@ -163,6 +168,7 @@ class OnDemand:
         return zoo.load(path)
 
     def __call__(self, ops, epochs: int):
+        """Train (or load) cell `ops` and yield its values for `epochs` epochs."""
         if not 1 <= epochs <= self.max_epochs:
             raise ValueError(f"epochs={epochs} outside 1..{self.max_epochs}")
         yield from objective(self.load(tuple(ops)), self.proxy)(0, epochs)

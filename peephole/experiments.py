@@ -200,6 +200,7 @@ def table2(train_zoo: zoo.Zoo, val_zoo: zoo.Zoo, paper_dataset: str = "cifar10")
 
 
 def peephole_predictor(s: Scale, device="auto", seed: int = 0) -> PeepholePredictor:
+    """Peephole at the scale's size (Sec. 5.1's network, the scale's epochs)."""
     config = replace(model.SEC_5_1, epochs=s.predictor_epochs, seed=seed)
     return PeepholePredictor(config, device)
 

@@ -39,6 +39,9 @@ SEC_5_1 = PeepholeConfig()  # the paper's sizes
 
 
 class Peephole(nn.Module):
+    """Peephole's network (Sec. 3): layer embeddings, an LSTM over them, an epoch embedding, an
+    MLP."""
+
     def __init__(self, config: PeepholeConfig = SEC_5_1):
         super().__init__()
         d = config.embed_dim
@@ -80,6 +83,7 @@ class Peephole(nn.Module):
         return h[-1]
 
     def forward(self, codes: list[torch.Tensor], epoch: torch.Tensor) -> torch.Tensor:
+        """Predicted accuracy of each coded architecture at `epoch`."""
         features = torch.cat([self.structure(codes), self.epoch_embed(epoch)], dim=-1)
         return self.mlp(features).squeeze(-1)
 

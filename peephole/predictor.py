@@ -35,6 +35,7 @@ class PeepholePredictor(Predictor):
 
     @property
     def name(self) -> str:
+        """``Peephole``."""
         return "Peephole"
 
     def epoch(self, zoo: Zoo) -> int:
@@ -42,6 +43,7 @@ class PeepholePredictor(Predictor):
         return min(int(round(zoo.spec.epochs)), self.config.max_epoch)
 
     def fit(self, zoo: Zoo, budget: float) -> PeepholePredictor:
+        """Train Peephole on the training networks' codes and final accuracies."""
         if "arch" not in zoo.table:
             raise ValueError("the zoo table has no 'arch' column to encode")
         self.model_ = model.fit(
@@ -54,4 +56,5 @@ class PeepholePredictor(Predictor):
         return self
 
     def predict(self, zoo: Zoo, budget: float) -> np.ndarray:
+        """Peephole's prediction for each network's code at the zoo's final epoch."""
         return model.predict(self.model_, zoo_codes(zoo, self.skip), self.epoch(zoo))

@@ -42,6 +42,7 @@ class CurveFit:
     c: float
 
     def __call__(self, x):
+        """The fitted curve at `x`."""
         return f(np.asarray(x, dtype=float), self.a, self.b, self.c)
 
 

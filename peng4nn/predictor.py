@@ -55,6 +55,7 @@ class PEng4NNPredictor(Predictor):
         return self
 
     def predict(self, zoo: Zoo, budget: float) -> np.ndarray:
+        """The engine's estimate per network at the budget; records `stop_epochs_`."""
         replayed = replay_zoo(zoo, self.settings)
         self.stop_epochs_ = np.where(replayed["stopped"], replayed["stop_epoch"], np.nan)
         return replayed["estimate"].to_numpy(float)

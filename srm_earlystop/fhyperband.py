@@ -45,6 +45,8 @@ class _Rung:
 
 
 class FHyperband:
+    """Hyperband whose rungs stop configurations early with an SRM (Baker et al., Sec. 5)."""
+
     def __init__(self, objective: Objective, settings: FHyperbandSettings | None = None):
         self.objective, self.settings = objective, settings or FHyperbandSettings()
         self.rungs: dict[int, _Rung] = {}

@@ -95,6 +95,7 @@ class LCEPredictor(Predictor):
 
     @property
     def name(self) -> str:
+        """The baseline's label."""
         return LABEL
 
     def fit(self, zoo: Zoo, budget: float) -> LCEPredictor:
@@ -103,5 +104,6 @@ class LCEPredictor(Predictor):
         return self
 
     def predict(self, zoo: Zoo, budget: float) -> np.ndarray:
+        """Each visible curve extrapolated to the zoo's final epoch."""
         curves = zoo.curve("val_acc")
         return np.array([extrapolate(zoo.eval_epochs, c, zoo.spec.epochs) for c in curves])

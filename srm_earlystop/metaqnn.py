@@ -71,6 +71,7 @@ def sample_sequence(rng: np.random.Generator, size: int, max_layers: int):
 
 
 def to_architecture(sequence, input_shape, num_classes: int, width: float):
+    """The `Architecture` of a MetaQNN layer sequence at filter/unit scale `width`."""
     layers, flat = [], False
     filters, units = _scaled(CONV_FILTERS, width), _scaled(FC_UNITS, width)
     for kind, options, _ in sequence:

@@ -25,6 +25,7 @@ class SRMPredictor(Predictor):
 
     @property
     def name(self) -> str:
+        """``SRM[regressor]``."""
         return f"SRM[{self.regressor}]"
 
     def fit(self, zoo: Zoo, budget: float) -> SRMPredictor:

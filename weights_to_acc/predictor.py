@@ -55,9 +55,12 @@ class WeightsPredictor(Predictor):
 
     @property
     def name(self) -> str:
+        """``Weights[kind]``."""
         return f"Weights[{self.kind}]"
 
     def fit(self, zoo: Zoo, budget: float) -> WeightsPredictor:
+        """Fit the model on the training networks' final W̃_L (first and last layer where
+        depths differ)."""
         rows = last_visible(zoo)
         self.first_last_ = len({len(r) for r in rows if r is not None}) > 1
         x, y = stats_matrix(rows, self.first_last_), zoo.target(self.target)
@@ -68,6 +71,7 @@ class WeightsPredictor(Predictor):
         return self
 
     def predict(self, zoo: Zoo, budget: float) -> np.ndarray:
+        """The model's prediction from each network's last visible W̃_L (NaN where none)."""
         x = stats_matrix(last_visible(zoo), self.first_last_)
         out = np.full(len(x), np.nan)
         ok = np.isfinite(x).all(1)

@@ -63,6 +63,7 @@ class SigmoidMLP(RegressorMixin, BaseEstimator):
         self.init_variance, self.epochs, self.seed = init_variance, epochs, seed
 
     def fit(self, X, y):
+        """Train the network on `X` [n, d] and `y` [n]; returns self."""
         x = torch.as_tensor(np.asarray(X, dtype=np.float32))
         t = torch.as_tensor(np.asarray(y, dtype=np.float32))
         if x.ndim != 2 or len(x) != len(t):
@@ -95,6 +96,7 @@ class SigmoidMLP(RegressorMixin, BaseEstimator):
 
     @torch.no_grad()
     def predict(self, X):
+        """Predictions for `X` (the training mean if training diverged)."""
         x = torch.as_tensor(np.asarray(X, dtype=np.float32))
         if self.diverged_:
             return np.full(len(x), self.fallback_)

@@ -71,10 +71,12 @@ def specs(name: str) -> list[zoo.ZooSpec]:
 
 
 def path_of(spec: zoo.ZooSpec) -> Path:
+    """Where the shipped zoo of `spec` lives."""
     return zoo.cache_path(spec, FOLDER)
 
 
 def main(argv: list[str]) -> int:
+    """``python zoos/build.py NAME`` builds a shipped zoo; ``--list`` prints their specs."""
     if argv == ["--list"]:
         for name in SHIPPED:
             for spec in specs(name):

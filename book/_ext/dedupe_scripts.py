@@ -19,5 +19,6 @@ def _dedupe(app, pagename, templatename, context, doctree):
 
 
 def setup(app):
+    """Sphinx entry point: register the de-duplicating page hook."""
     app.connect("html-page-context", _dedupe, priority=900)  # after the themes' own hooks
     return {"parallel_read_safe": True, "parallel_write_safe": True}
