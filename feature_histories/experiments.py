@@ -42,7 +42,7 @@ PAPER = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Scale:
     """Sizes of one scale of the Cao et al. replication."""
 
@@ -57,12 +57,23 @@ class Scale:
 
 
 SCALES = {
-    "smoke": {"digits": Scale(8, 3, 4, 1, 3, 4, orderings=2)},
-    "book": {
-        "digits": Scale(100, 6, 4, 1, 12, 8),
-        "cifar10": Scale(0, 0, 0, 0, 8, 8, train_fraction=0.25),
+    "smoke": {
+        "digits": Scale(
+            n_networks=8, epochs=3, channels=4, cells=1, live_epochs=3, width=4, orderings=2
+        )
     },
-    "paper": {"cifar10": Scale(1000, 200, 16, 5, 200, 64), "cifar100": Scale(0, 0, 0, 0, 200, 64)},
+    "book": {
+        "digits": Scale(n_networks=100, epochs=6, channels=4, cells=1, live_epochs=12, width=8),
+        "cifar10": Scale(
+            n_networks=0, epochs=0, channels=0, cells=0, live_epochs=8, width=8, train_fraction=0.25
+        ),
+    },
+    "paper": {
+        "cifar10": Scale(
+            n_networks=1000, epochs=200, channels=16, cells=5, live_epochs=200, width=64
+        ),
+        "cifar100": Scale(n_networks=0, epochs=0, channels=0, cells=0, live_epochs=200, width=64),
+    },
 }
 
 

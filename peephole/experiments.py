@@ -60,7 +60,7 @@ PAPER = {
 PAPER_NAME = {"Peephole": "Peephole", "ν-SVR": "ν-SVR", "BLR": "BNN"}  # ours -> paper's row
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Scale:
     """Sizes of one scale and dataset."""
 
@@ -97,10 +97,10 @@ class Scale:
 # comparison chapter's architecture zoo (same spec: validated every half epoch, with the
 # weight_stats and fh probes), so one build serves both chapters.
 BOOK_DIGITS = Scale(
-    160,
-    15.0,
-    16,
-    150_000,
+    n_networks=160,
+    epochs=15.0,
+    base_width=16,
+    max_params=150_000,
     predictor_epochs=150,
     n_search=20,
     lr=1e-3,
@@ -111,14 +111,24 @@ BOOK_DIGITS = Scale(
     copies=1,
 )
 SCALES = {
-    "smoke": {"digits": Scale(16, 2.0, 4, 4_000, predictor_epochs=20, n_search=3, candidates=20)},
+    "smoke": {
+        "digits": Scale(
+            n_networks=16,
+            epochs=2.0,
+            base_width=4,
+            max_params=4_000,
+            predictor_epochs=20,
+            n_search=3,
+            candidates=20,
+        )
+    },
     "book": {
         "digits": BOOK_DIGITS,
         "mnist": Scale(
-            32,
-            4.0,
-            4,
-            10_000,
+            n_networks=32,
+            epochs=4.0,
+            base_width=4,
+            max_params=10_000,
             train_fraction=0.02,
             val_size=1000,
             predictor_epochs=150,
@@ -126,8 +136,12 @@ SCALES = {
         ),
     },
     "paper": {
-        "cifar10": Scale(1644, 160.0, 16, None, train_share=844 / 1644),
-        "mnist": Scale(871, 160.0, 16, None, train_share=471 / 871),
+        "cifar10": Scale(
+            n_networks=1644, epochs=160.0, base_width=16, max_params=None, train_share=844 / 1644
+        ),
+        "mnist": Scale(
+            n_networks=871, epochs=160.0, base_width=16, max_params=None, train_share=471 / 871
+        ),
     },
 }
 

@@ -10,7 +10,7 @@ Fashion-MNIST on a training subset, 20 epochs, narrow networks, on a 2-core CPU)
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -48,7 +48,40 @@ PAPER = {
 # learning rates span [1e-6, 1]: at 1,440 steps a network at lr 1e-5 has not moved and one
 # at 0.1 (SGD, momentum 0.9, no batch norm) dies, so the book draws Adam's lr log-uniformly
 # from [3e-4, 3e-3]. Measured on 16 networks (lr from 1e-4): 6 % within 2 points of chance.
-BOOK_DIGITS = dict(
+
+
+@dataclass(frozen=True, kw_only=True)
+class Scale:
+    """Zoo of one scale and dataset: its size, e_max, the family's sampling options and the
+    data options. Options left at None are not passed to the family (its defaults: the
+    paper's ranges), so they stay out of the zoo's spec."""
+
+    n_networks: int = 50
+    epochs: float = 20.0  # e_max
+    max_filters: int = 64
+    max_params: int | None = None
+    min_filters: int | None = None
+    max_stride: int | None = None
+    max_padding: int | None = None
+    lr_range: tuple[float, float] | None = None
+    optimizer: str | None = None
+    train_fraction: float | None = None  # of the dataset's training split
+    val_size: float | int = 0.2
+    batch_size: int | None = None  # imposed on every network (None: the family's 64)
+
+    def family_options(self) -> dict:
+        """The options of the ``peng4nn`` family this scale sets."""
+        options = {"max_filters": self.max_filters, "max_params": self.max_params}
+        optional = ("train_fraction", "min_filters", "max_stride", "max_padding", "optimizer")
+        options |= {k: getattr(self, k) for k in optional if getattr(self, k) is not None}
+        if self.lr_range is not None:
+            options["lr_range"] = list(self.lr_range)  # as JSON stores it
+        return options
+
+
+BOOK_DIGITS = Scale(
+    n_networks=120,
+    epochs=20.0,
     max_filters=32,
     min_filters=4,
     max_params=60_000,
@@ -58,13 +91,12 @@ BOOK_DIGITS = dict(
     optimizer="adam",
     batch_size=16,
 )
-# Per scale and dataset: zoo size, e_max, family options, and data options.
 SCALES = {
-    "smoke": {"digits": dict(n_networks=6, epochs=4.0, max_filters=8, max_params=20_000)},
+    "smoke": {"digits": Scale(n_networks=6, epochs=4.0, max_filters=8, max_params=20_000)},
     "book": {
-        "digits": dict(n_networks=120, epochs=20.0, **BOOK_DIGITS),
+        "digits": BOOK_DIGITS,
         # 28×28: the paper's strides and paddings fit; its lr range does not (see above)
-        "fashion_mnist": dict(
+        "fashion_mnist": Scale(
             n_networks=40,
             epochs=20.0,
             max_filters=16,
@@ -77,9 +109,9 @@ SCALES = {
         ),
     },
     "paper": {
-        "cifar100": dict(n_networks=343, epochs=20.0, max_filters=400),
-        "fashion_mnist": dict(n_networks=505, epochs=20.0, max_filters=400),
-        "svhn": dict(n_networks=290, epochs=20.0, max_filters=400),
+        "cifar100": Scale(n_networks=343, max_filters=400),
+        "fashion_mnist": Scale(n_networks=505, max_filters=400),
+        "svhn": Scale(n_networks=290, max_filters=400),
     },
 }
 UNBALANCED = {"svhn", "svhn_gs"}  # LOSS on (Sec. III-C-1)
@@ -92,26 +124,24 @@ def default_datasets(scale: str, root=None) -> list[str]:
 
 
 def zoo_spec(dataset: str, scale: str = "book", seed: int = 0, **overrides) -> zoo.ZooSpec:
-    """The ``peng4nn`` zoo of `dataset` at `scale`; any setting can be overridden."""
+    """The ``peng4nn`` zoo of `dataset` at `scale`; any `Scale` field can be overridden."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; expected one of {sorted(SCALES)}")
-    defaults = dict(n_networks=50, epochs=20.0, max_filters=64, max_params=None)
-    settings = {**defaults, **SCALES[scale].get(dataset, {}), **overrides}
-    options = {k: settings.pop(k) for k in ("max_filters", "max_params")}
-    optional = ("train_fraction", "min_filters", "max_stride", "max_padding", "optimizer")
-    options |= {k: settings.pop(k) for k in optional if k in settings}
-    if "lr_range" in settings:
-        options["lr_range"] = list(settings.pop("lr_range"))  # as JSON stores it
+    unknown = set(overrides) - {f.name for f in fields(Scale)}
+    if unknown:
+        known = [f.name for f in fields(Scale)]
+        raise ValueError(f"unknown settings {sorted(unknown)}; expected some of {known}")
+    s = replace(SCALES[scale].get(dataset, Scale()), **overrides)
     return zoo.ZooSpec(
         "peng4nn",
         dataset,
-        n_networks=settings.pop("n_networks"),
+        n_networks=s.n_networks,
         seed=seed,
-        epochs=settings.pop("epochs"),
+        epochs=s.epochs,
         eval_every=0.5,
-        family_options=options,
-        val_size=settings.pop("val_size", 0.2),
-        batch_size=settings.pop("batch_size", None),
+        family_options=s.family_options(),
+        val_size=s.val_size,
+        batch_size=s.batch_size,
     )
 
 

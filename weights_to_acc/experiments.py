@@ -99,7 +99,7 @@ MODIFICATIONS = {  # Table 9: name -> (kind, argument, mix)
 TARGET = "test_acc"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Scale:
     """Sizes of one scale and dataset (paper: 30,000 networks, 86 epochs, 1,000 searches)."""
 
@@ -125,21 +125,43 @@ class Scale:
 # MNIST and Fashion-MNIST (NNPERF_DATA only) keep their earlier settings: not re-measured.
 SCALES = {
     "smoke": {
-        "digits": Scale(40, 2.0, n_search=2, net_epochs=10, n_estimators=30, wide_networks=16)
+        "digits": Scale(
+            n_networks=40, epochs=2.0, n_search=2, net_epochs=10, n_estimators=30, wide_networks=16
+        )
     },
     "book": {
         "digits": Scale(
-            512, 20.0, n_search=4, net_epochs=20, n_estimators=100, wide_networks=128, batch_size=8
+            n_networks=512,
+            epochs=20.0,
+            n_search=4,
+            net_epochs=20,
+            n_estimators=100,
+            wide_networks=128,
+            batch_size=8,
         ),
         "mnist": Scale(
-            256, 4.0, subset=0.05, val_size=1000, n_search=4, net_epochs=20, n_estimators=100
+            n_networks=256,
+            epochs=4.0,
+            subset=0.05,
+            val_size=1000,
+            n_search=4,
+            net_epochs=20,
+            n_estimators=100,
         ),
         "fashion_mnist": Scale(
-            256, 4.0, subset=0.05, val_size=1000, n_search=4, net_epochs=20, n_estimators=100
+            n_networks=256,
+            epochs=4.0,
+            subset=0.05,
+            val_size=1000,
+            n_search=4,
+            net_epochs=20,
+            n_estimators=100,
         ),
     },
     "paper": {
-        name: Scale(30_000, 86.0, wide_networks=216 if name == "cifar10_gs" else 0)
+        name: Scale(
+            n_networks=30_000, epochs=86.0, wide_networks=216 if name == "cifar10_gs" else 0
+        )
         for name in ("mnist", "fashion_mnist", "cifar10_gs", "svhn_gs")
     },
 }

@@ -112,3 +112,16 @@ def test_unknown_scale_is_named():
 def test_default_datasets_skip_what_is_not_present(tmp_path):
     assert experiments.default_datasets("book", root=tmp_path) == ["digits"]
     assert experiments.default_datasets("smoke", root=tmp_path) == ["digits"]
+
+
+def test_settings_are_a_keyword_dataclass_and_overrides_are_checked():
+    from peng4nn import experiments
+
+    book = experiments.SCALES["book"]["digits"]
+    with pytest.raises(TypeError):
+        experiments.Scale(120, 20.0)  # keywords only
+    spec = experiments.zoo_spec("digits", "book", n_networks=7)
+    assert spec.n_networks == 7 and spec.family_options["lr_range"] == list(book.lr_range)
+    assert "min_filters" not in experiments.zoo_spec("digits", "smoke").family_options
+    with pytest.raises(ValueError, match="unknown settings \\['n_nets'\\]"):
+        experiments.zoo_spec("digits", "book", n_nets=7)

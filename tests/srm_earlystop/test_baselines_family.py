@@ -62,7 +62,16 @@ def test_every_sampled_network_builds_and_is_registered():
 def test_early_stopping_simulation_accounting(tiny_zoo):
     from srm_earlystop.experiments import Scale, simulate_early_stopping
 
-    s = Scale(14, 2.0, 1.0, 6, train_size=6, draws=1, n_search=2, orderings=2)
+    s = Scale(
+        n_networks=14,
+        epochs=2.0,
+        width=1.0,
+        max_layers=6,
+        train_size=6,
+        draws=1,
+        n_search=2,
+        orderings=2,
+    )
     never = simulate_early_stopping(tiny_zoo, s, thresholds=(0.5,), regressor="blr", nth=100)
     assert (never.speedup == 1.0).all() and never["kept best"].all()  # no 100th best: no stop
     eager = simulate_early_stopping(tiny_zoo, s, thresholds=(0.01,), regressor="blr")

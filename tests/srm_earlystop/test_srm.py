@@ -111,7 +111,16 @@ def test_table1_through_the_protocol_equals_a_direct_fit(tiny_zoo):
     from srm_earlystop import experiments
 
     z = tiny_zoo.finished()
-    s = experiments.Scale(len(z), 2.0, 1.0, 4, train_size=6, draws=1, n_search=2, orderings=1)
+    s = experiments.Scale(
+        n_networks=len(z),
+        epochs=2.0,
+        width=1.0,
+        max_layers=4,
+        train_size=6,
+        draws=1,
+        n_search=2,
+        orderings=1,
+    )
     got = experiments.table1(z, s, ("blr",), fraction=0.5)["R2x100"].iloc[0]
     order = np.random.default_rng(0).permutation(len(z))
     train, test = order[:6], order[6:]
