@@ -1,0 +1,137 @@
+"""What a zoo holds: the family registry, `ZooSpec` and the sampling of its networks.
+
+A family is a registered sampler ``sampler(rng, input_shape=..., num_classes=..., **options)
+-> (Architecture, Recipe[, extra])`` where ``extra`` is a dict of further hyperparameters
+(columns of the table). Packages register theirs with `register_family` or, so that worker
+processes and the CLI find them without importing anything by hand, with an entry point in
+the ``nnperf.families`` group. Network i of a zoo is sampled and seeded from (zoo seed, i),
+so a resumed zoo equals an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+
+from common import archs
+from common.plugins import lookup
+from common.train import Recipe
+
+# ----------------------------------------------------------------------------- families
+
+FAMILIES: dict[str, Callable] = {}
+BATCH_TRAINERS: dict[str, Callable] = {}
+
+
+def register_family(name: str, sampler: Callable, batch_trainer: Callable | None = None) -> None:
+    """Register `sampler(rng, *, input_shape, num_classes, **options)` as family `name`.
+
+    `batch_trainer(nets, splits, *, eval_every, probes, device, keep_weights)`, if given,
+    trains a list of (arch, recipe, seed) together and returns their `RunResult`s in order
+    (probes as name -> factory); `build` then hands it chunks of networks."""
+    FAMILIES[name] = sampler
+    if batch_trainer is not None:
+        BATCH_TRAINERS[name] = batch_trainer
+
+
+def get_family(name: str) -> Callable:
+    """The sampler of family `name`: registered here, else from the entry point group."""
+    return lookup(FAMILIES, "nnperf.families", name, "zoo family")
+
+
+def demo_family(rng: np.random.Generator, *, input_shape, num_classes, max_width: int = 16):
+    """A small CNN family for tests and benchmarks: 1–2 convs, widths and SGD lr sampled."""
+    layers = []
+    for _ in range(int(rng.integers(1, 3))):
+        width = int(rng.choice([w for w in (4, 8, 16, 32) if w <= max_width]))
+        layers += [{"type": "conv", "kernel": 3, "out_channels": width, "padding": 1}]
+        layers += [{"type": "relu"}]
+    layers += [{"type": "global_avg_pool"}, {"type": "linear", "out_features": num_classes}]
+    recipe = Recipe(lr=float(10 ** rng.uniform(-2, -0.5)), batch_size=64)
+    return archs.Architecture(input_shape, num_classes, layers), recipe
+
+
+register_family("demo", demo_family)
+
+# ----------------------------------------------------------------------------- spec
+
+
+@dataclass(frozen=True)
+class ZooSpec:
+    """What a zoo holds. Everything but `n_networks` must match to resume or grow a zoo."""
+
+    family: str  # a registered family
+    dataset: str = "digits"  # a `common.data` name
+    n_networks: int = 20
+    seed: int = 0  # network i is seeded from (seed, i)
+    epochs: float = 5.0  # overrides the family recipe's epochs, so curves align
+    eval_every: float = 1.0  # epochs between evaluations (0.5 for PEng4NN)
+    probes: tuple[str, ...] = ()  # names in `common.probes.PROBES`
+    family_options: dict = field(default_factory=dict)  # keyword arguments of the sampler
+    keep_weights: bool = False  # store final weights (Unterthiner)
+    val_size: float = 0.2  # validation fraction carved from train
+    scaling: str = "standard"  # input scaling, see `common.data.load`
+    # minibatch size imposed on every network (None: the family's own). Small datasets use
+    # it to give a book-scale run the optimiser steps of the paper's regime (common.health).
+    batch_size: int | None = None
+    # 0: the zoo itself; r > 0: the same networks (architectures, hyperparameters, data
+    # split) trained again from other seeds, for the noise ceiling (common.health)
+    replicate: int = 0
+
+    def __post_init__(self):
+        object.__setattr__(self, "probes", tuple(self.probes))
+        if self.n_networks < 0:
+            raise ValueError(f"n_networks={self.n_networks} must be >= 0")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError(f"batch_size={self.batch_size} must be >= 1 (or None)")
+        if self.replicate < 0:
+            raise ValueError(f"replicate={self.replicate} must be >= 0")
+
+    def to_dict(self) -> dict:
+        """The spec as JSON-ready data; fields at their defaults since they were added
+        (`batch_size`, `replicate`) are left out, so older zoos keep their keys."""
+        d = asdict(self) | {"probes": list(self.probes)}
+        for name, default in (("batch_size", None), ("replicate", 0)):
+            if d[name] == default:
+                del d[name]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ZooSpec:
+        """The spec `to_dict` wrote (fields at their defaults may be absent)."""
+        return cls(**d)
+
+    def key(self) -> str:
+        """A short stable hash of the spec (for cache file names)."""
+        return hashlib.sha1(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def network_seeds(spec: ZooSpec, index: int) -> tuple[np.random.Generator, int]:
+    """The sampling generator and the torch seed of network `index` (from zoo seed, index).
+
+    A replicate (``spec.replicate`` r > 0) samples the same network and trains it from the
+    seed of (zoo seed, index, r) instead."""
+    sampling, training = np.random.SeedSequence([spec.seed, index]).spawn(2)
+    if spec.replicate:
+        training = np.random.SeedSequence([spec.seed, index, spec.replicate])
+    return np.random.default_rng(sampling), int(training.generate_state(1)[0])
+
+
+def sample_network(spec: ZooSpec, index: int, input_shape, num_classes):
+    """(arch, recipe, extra) of network `index`, with the spec's epochs imposed (step-schedule
+    milestones scaled in proportion) and its batch size, if it sets one."""
+    rng, _ = network_seeds(spec, index)
+    sampled = get_family(spec.family)(
+        rng, input_shape=tuple(input_shape), num_classes=num_classes, **spec.family_options
+    )
+    arch, recipe, extra = (*sampled, {}) if len(sampled) == 2 else sampled
+    # step milestones keep their place in training when the spec imposes its epochs
+    milestones = tuple(m * spec.epochs / recipe.epochs for m in recipe.milestones)
+    recipe = replace(recipe, epochs=spec.epochs, milestones=milestones)
+    if spec.batch_size is not None:
+        recipe = replace(recipe, batch_size=spec.batch_size)
+    return arch, recipe, dict(extra)

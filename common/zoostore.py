@@ -1,0 +1,236 @@
+"""Where a zoo lives: one SQLite file, and the `Zoo` a reader gets back from it.
+
+Each finished network is written in one transaction: its row in ``networks`` (architecture,
+recipe, status, parameter count, depth, test accuracy, wall time) and its arrays in
+``arrays`` (curves at every evaluation, probe outputs, optionally final weights) as NumPy
+``.npy`` bytes, never pickle. `load` returns a `Zoo`: the table, the aligned arrays, and the
+views every study takes (`subset`, `finished`, `truncate`).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sqlite3
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from common.train import CURVES, eval_schedule
+from common.zoospec import ZooSpec
+
+TARGETS = ("final_val_acc", "max_val_acc", "test_acc")
+HIDDEN_WHEN_TRUNCATED = ("test_acc", "test_loss", "final_val_acc", "max_val_acc", "wall_time")
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS networks (
+    idx INTEGER PRIMARY KEY, seed INTEGER NOT NULL, status TEXT NOT NULL,
+    arch TEXT NOT NULL, recipe TEXT NOT NULL, extra TEXT NOT NULL,
+    n_params INTEGER NOT NULL, depth INTEGER NOT NULL,
+    test_acc REAL, test_loss REAL, wall_time REAL NOT NULL, device TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS arrays (
+    idx INTEGER NOT NULL REFERENCES networks(idx), name TEXT NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (idx, name));
+"""
+
+
+def _encode(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, np.asarray(array), allow_pickle=False)
+    return buf.getvalue()
+
+
+def _decode(blob: bytes) -> np.ndarray:
+    return np.load(io.BytesIO(blob), allow_pickle=False)
+
+
+def _connect(path: str | os.PathLike) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), timeout=60)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.executescript(SCHEMA)
+    return conn
+
+
+def _check_spec(conn: sqlite3.Connection, spec: ZooSpec, path) -> None:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'spec'").fetchone()
+    if row is None:
+        with conn:
+            conn.execute("INSERT INTO meta VALUES ('spec', ?)", (json.dumps(spec.to_dict()),))
+        return
+    stored = json.loads(row[0])
+    mine = spec.to_dict()
+    differ = [k for k in mine if k != "n_networks" and stored.get(k) != mine[k]]
+    if differ:
+        detail = ", ".join(f"{k}: stored {stored.get(k)!r}, given {mine[k]!r}" for k in differ)
+        raise ValueError(f"zoo at {path} was built with another spec ({detail})")
+    if spec.n_networks > stored["n_networks"]:
+        with conn:
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'spec'", (json.dumps(mine),))
+
+
+def _write(conn: sqlite3.Connection, record: dict) -> None:
+    arrays = record.pop("arrays")
+    columns = ", ".join(record)
+    with conn:  # one transaction: the row and all its arrays, or nothing
+        conn.execute(
+            f"INSERT INTO networks ({columns}) VALUES ({', '.join('?' * len(record))})",
+            tuple(record.values()),
+        )
+        conn.executemany(
+            "INSERT INTO arrays VALUES (?, ?, ?)",
+            [(record["idx"], name, _encode(a)) for name, a in arrays.items()],
+        )
+
+
+def _pad(rows: list[np.ndarray], n: int) -> np.ndarray:
+    """Stack per-network arrays of lengths <= n along a new axis 0, NaN-padded (diverged)."""
+    shapes = {r.shape[1:] for r in rows if len(r)}
+    if len(shapes) > 1:
+        raise ValueError(f"per-network shapes differ {sorted(shapes)}; use probe_list()")
+    tail = shapes.pop() if shapes else ()
+    out = np.full((len(rows), n, *tail), np.nan)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r[:n]
+    return out
+
+
+@dataclass
+class Zoo:
+    """A loaded zoo: one table row per network plus arrays aligned with `eval_epochs`.
+
+    A truncated zoo (`truncate(budget)`) shows nothing recorded after `budget` epochs:
+    curves and probes are cut, final targets, test results and weights are hidden, and a
+    network's status says whether it had diverged by then.
+    """
+
+    spec: ZooSpec
+    table: pd.DataFrame
+    eval_epochs: np.ndarray
+    arrays: list[dict[str, np.ndarray]]  # per network: "curve/..", "probe/..", "weights"
+    budget: float | None = None  # None: fully visible
+    hidden: frozenset[str] = frozenset()  # arrays a predictor's view leaves out (compare.visible)
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def visible_evals(self, budget: float) -> int:
+        """Number of evaluations taken within `budget` epochs of training (τ)."""
+        return int(np.searchsorted(self.eval_epochs, budget + 1e-9))
+
+    def _visible(self, name: str) -> list[np.ndarray]:
+        if name in self.hidden:
+            raise KeyError(f"{name!r} is hidden: the predictor's Requirements do not declare it")
+        if self.arrays and not any(name in a for a in self.arrays):
+            known = sorted({k for a in self.arrays for k in a})
+            raise KeyError(f"{name!r} not recorded in this zoo; recorded: {known}")
+        return [a.get(name, np.empty(0))[: len(self.eval_epochs)] for a in self.arrays]
+
+    def curve(self, name: str) -> np.ndarray:
+        """[n_networks, n_evals] curve (one of CURVES), NaN after a divergence."""
+        if name not in CURVES:
+            raise ValueError(f"unknown curve {name!r}; expected one of {CURVES}")
+        return _pad(self._visible(f"curve/{name}"), len(self.eval_epochs))
+
+    def probe(self, name: str) -> np.ndarray:
+        """[n_networks, n_evals, ...] probe outputs (NaN-padded); ragged probes: probe_list."""
+        return _pad(self._visible(f"probe/{name}"), len(self.eval_epochs))
+
+    def probe_list(self, name: str) -> list[np.ndarray]:
+        """Per network, its [n_evals_recorded, ...] probe outputs (shapes may differ)."""
+        return self._visible(f"probe/{name}")
+
+    def weights_list(self) -> list[np.ndarray | None]:
+        """Per network, its final weights as one flat vector (None if it diverged)."""
+        if self.budget is not None and self.budget < self.spec.epochs:
+            raise ValueError(f"final weights are not visible at budget {self.budget}")
+        if "weights" in self.hidden:
+            raise KeyError("'weights' is hidden: the predictor's Requirements do not declare it")
+        if not self.spec.keep_weights:
+            raise ValueError("this zoo was built without keep_weights=True")
+        return [a.get("weights") for a in self.arrays]
+
+    def weights(self) -> np.ndarray:
+        """[n_networks, n_weights] final weights (NaN rows for diverged networks)."""
+        rows = self.weights_list()
+        size = max((len(r) for r in rows if r is not None), default=0)
+        if any(r is not None and len(r) != size for r in rows):
+            raise ValueError("networks have different weight counts (architectures differ)")
+        return np.stack([np.full(size, np.nan) if r is None else r for r in rows])
+
+    def target(self, name: str = "final_val_acc") -> np.ndarray:
+        """Per-network target: final_val_acc, max_val_acc or test_acc (NaN if diverged)."""
+        if name not in TARGETS:
+            raise ValueError(f"unknown target {name!r}; expected one of {TARGETS}")
+        if name not in self.table:
+            raise ValueError(f"target {name!r} is hidden in a zoo truncated at {self.budget}")
+        return self.table[name].to_numpy(dtype=float)
+
+    def finished(self, target: str = "final_val_acc") -> Zoo:
+        """The networks whose `target` is known: those that did not diverge (the filter
+        every study applies before it measures)."""
+        ok = (self.table["status"] == "ok").to_numpy() & np.isfinite(self.target(target))
+        return self.subset(np.flatnonzero(ok))
+
+    def subset(self, rows) -> Zoo:
+        """The networks selected by a boolean mask or positions (not `idx` values)."""
+        positions = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)
+        return replace(
+            self,
+            table=self.table.iloc[positions].reset_index(drop=True),
+            arrays=[self.arrays[i] for i in positions],
+        )
+
+    def truncate(self, budget: float) -> Zoo:
+        """A view in which nothing after `budget` epochs of training is visible."""
+        if budget < 0:
+            raise ValueError(f"budget={budget} must be >= 0 epochs")
+        if budget >= self.spec.epochs:
+            return replace(self, budget=float(budget))
+        n = self.visible_evals(budget)
+        table = self.table.drop(columns=[c for c in HIDDEN_WHEN_TRUNCATED if c in self.table])
+        seen = np.array([len(a.get("curve/val_acc", ())) for a in self.arrays])
+        table["status"] = np.where((seen < n) & (self.table["status"] != "ok"), "diverged", "ok")
+        arrays = [{k: v for k, v in a.items() if k != "weights"} for a in self.arrays]
+        return replace(
+            self,
+            table=table,
+            eval_epochs=self.eval_epochs[:n],
+            arrays=arrays,
+            budget=float(budget),
+        )
+
+
+def load(path: str | os.PathLike) -> Zoo:
+    """Load the zoo at `path` (all networks finished so far, in index order)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no zoo at {path}; build one with common.zoo.build")
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'spec'").fetchone()
+        if row is None:
+            raise ValueError(f"{path} holds no zoo spec (not a zoo, or never built)")
+        spec = ZooSpec.from_dict(json.loads(row[0]))
+        table = pd.read_sql_query("SELECT * FROM networks ORDER BY idx", conn)
+        arrays: dict[int, dict] = {int(i): {} for i in table["idx"]}
+        for idx, name, blob in conn.execute("SELECT idx, name, data FROM arrays"):
+            arrays[idx][name] = _decode(blob)
+    finally:
+        conn.close()
+    ordered = [arrays[int(i)] for i in table["idx"]]
+    val_acc = [a.get("curve/val_acc", np.empty(0)) for a in ordered]
+    table["final_val_acc"] = [
+        v[-1] if s == "ok" else np.nan for v, s in zip(val_acc, table.status, strict=True)
+    ]
+    table["max_val_acc"] = [
+        np.nanmax(v) if s == "ok" and len(v) else np.nan
+        for v, s in zip(val_acc, table.status, strict=True)
+    ]
+    recipes = pd.DataFrame([json.loads(r) for r in table["recipe"]], index=table.index)
+    extras = pd.DataFrame([json.loads(e) for e in table["extra"]], index=table.index)
+    table = pd.concat([table.drop(columns=["recipe", "extra"]), recipes, extras], axis=1)
+    return Zoo(spec, table, eval_schedule(spec.epochs, spec.eval_every), ordered)
