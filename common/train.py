@@ -97,6 +97,22 @@ class RunResult:
     weights: np.ndarray | None = None  # all parameters flattened, if kept
     extra: dict = field(default_factory=dict)
 
+    @classmethod
+    def from_evaluations(cls, evaluations, probe_names, **rest) -> RunResult:
+        """A result whose curves and probes stack the `Evaluation`s of a run (the one record
+        both trainers, `Run` and the batched Small CNN trainer, produce)."""
+        return cls(
+            eval_epochs=np.array([e.epoch for e in evaluations], dtype=np.float64),
+            curves={
+                k: np.array([getattr(e, k) for e in evaluations], dtype=np.float64) for k in CURVES
+            },
+            probes={
+                k: np.stack([e.probes[k] for e in evaluations]) if evaluations else np.empty((0,))
+                for k in probe_names
+            },
+            **rest,
+        )
+
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
     """``auto`` is CUDA when available, else CPU."""
@@ -192,6 +208,12 @@ def flat_weights(model: nn.Module) -> np.ndarray:
     return torch.cat([p.detach().flatten().cpu() for p in model.parameters()]).float().numpy()
 
 
+def epoch_order(subset: torch.Tensor, n_train: int, shuffle: torch.Generator) -> torch.Tensor:
+    """One epoch's order of the training images: `subset` (a run's seeded train-fraction
+    sample) shuffled by the run's own generator; both trainers draw their minibatches so."""
+    return subset[torch.randperm(n_train, generator=shuffle).to(subset.device)]
+
+
 @dataclass
 class Evaluation:
     """What one evaluation measured (yielded by `Run` while it trains)."""
@@ -269,7 +291,7 @@ class Run:
         seen, order, per_epoch = 0, None, self.steps_per_epoch
         for step in range(int(self.eval_steps[-1])):
             if step % per_epoch == 0:
-                order = subset[torch.randperm(self.n_train, generator=shuffle).to(dev)]
+                order = epoch_order(subset, self.n_train, shuffle)
             for group in optimizer.param_groups:
                 group["lr"] = recipe.lr * lr_factor(recipe, step / per_epoch)
             lo = (step % per_epoch) * recipe.batch_size
@@ -314,15 +336,10 @@ class Run:
         test_loss, test_acc = float("nan"), float("nan")
         if self.status == "ok":
             test_loss, test_acc, _ = evaluate(self.model, self.data.test_x, self.data.test_y)
-        evals = self.evaluations
-        return RunResult(
+        return RunResult.from_evaluations(
+            self.evaluations,
+            self.probes,
             status=self.status,
-            eval_epochs=np.array([e.epoch for e in evals], dtype=np.float64),
-            curves={k: np.array([getattr(e, k) for e in evals], dtype=np.float64) for k in CURVES},
-            probes={
-                k: np.stack([e.probes[k] for e in evals]) if evals else np.empty((0,))
-                for k in self.probes
-            },
             test_loss=test_loss,
             test_acc=test_acc,
             wall_time=time.perf_counter() - self.start,

@@ -30,9 +30,10 @@ from torch.func import grad_and_value, vmap
 from common import archs
 from common.data import Splits
 from common.train import (
-    CURVES,
+    Evaluation,
     Recipe,
     RunResult,
+    epoch_order,
     eval_steps,
     initialize,
     lr_factor,
@@ -221,7 +222,7 @@ class _Group:
             if step % self.steps_per_epoch == 0:
                 order = torch.stack(
                     [
-                        sub[torch.randperm(self.n_train, generator=g)]
+                        epoch_order(sub, self.n_train, g)
                         for sub, g in zip(self.subsets, self.shuffles, strict=True)
                     ]
                 )
@@ -251,14 +252,14 @@ class _Group:
             train_loss, train_acc = (loss_sum / seen).cpu().numpy(), (correct / seen).cpu().numpy()
             for n in np.flatnonzero(alive):
                 history[n].append(
-                    {
-                        "epoch": float(self.eval_epochs[k]),
-                        "train_loss": float(train_loss[n]),
-                        "train_acc": float(train_acc[n]),
-                        "val_loss": val_loss[n],
-                        "val_acc": val_acc[n],
-                        "probes": probe_values.get(n, {}),
-                    }
+                    Evaluation(
+                        epoch=float(self.eval_epochs[k]),
+                        train_loss=float(train_loss[n]),
+                        train_acc=float(train_acc[n]),
+                        val_loss=val_loss[n],
+                        val_acc=val_acc[n],
+                        probes=probe_values.get(n, {}),
+                    )
                 )
             loss_sum.zero_(), correct.zero_()
             seen = 0
@@ -274,16 +275,10 @@ class _Group:
             if ok and self.keep_weights:
                 weights = torch.cat([p[n].flatten().cpu() for p in self.params]).float().numpy()
             out.append(
-                RunResult(
+                RunResult.from_evaluations(
+                    evals,
+                    self.probe_names,
                     status="ok" if ok else "diverged",
-                    eval_epochs=np.array([e["epoch"] for e in evals], dtype=np.float64),
-                    curves={c: np.array([e[c] for e in evals], dtype=np.float64) for c in CURVES},
-                    probes={
-                        name: np.stack([e["probes"][name] for e in evals])
-                        if evals
-                        else np.empty((0,))
-                        for name in self.probe_names
-                    },
                     test_loss=float(test_loss[n]),
                     test_acc=float(test_acc[n]),
                     wall_time=wall,
