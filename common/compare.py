@@ -225,6 +225,11 @@ def fit_predict(p: Predictor, train: Zoo, held: Zoo, budget: float, target="fina
 # ------------------------------------------------------------------------ split strategies
 
 
+def _finished(zoo: Zoo, target: str) -> np.ndarray:
+    """Positions of the networks whose `target` is known (`Zoo.finished`'s filter)."""
+    return np.flatnonzero(np.isfinite(zoo.target(target)))
+
+
 def random_order(n: int, seed: int) -> np.ndarray:
     """The seed's shuffle of the networks: a prefix trains, the rest is held out."""
     return np.random.default_rng(seed).permutation(n)
@@ -296,7 +301,7 @@ def evaluate(
         raise ValueError(f"unknown split {split!r}; expected one of {sorted(SPLITS)}")
     sizes = [train_size] if np.isscalar(train_size) else list(train_size)
     seeds = [seed] if np.isscalar(seed) else list(seed)
-    valid = np.flatnonzero(np.isfinite(zoo.target(target)))
+    valid = _finished(zoo, target)
     spare = 0 if held_out is not None else 2
     if len(valid) < max(sizes) + spare:
         raise ValueError(
@@ -376,7 +381,7 @@ def predictions(
 ) -> pd.DataFrame:
     """Predicted against true values on the held-out networks of `evaluate`'s split for
     `seed` (the scatter plots): one row per (method, network)."""
-    valid = np.flatnonzero(np.isfinite(zoo.target(target)))
+    valid = _finished(zoo, target)
     order = valid[SPLITS[split](len(valid), seed)]
     train, held = zoo.subset(order[:train_size]), zoo.subset(order[train_size:])
     parts = []

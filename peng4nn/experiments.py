@@ -159,8 +159,7 @@ def savings(z: zoo.Zoo, settings: AnalyzerSettings = TABLE_II) -> pd.DataFrame:
     Diverged networks are left out. Ground truth is the best validation accuracy over the
     full training (Sec. IV-C). Accuracies in percent.
     """
-    ok = (z.table["status"] == "ok").to_numpy()
-    z = z.subset(ok)
+    z = z.finished("max_val_acc")
     engine = replay_zoo(z, settings)
     menndl = [
         menndl_stop_epoch(z.eval_epochs, loss, max_epochs=settings.max_epochs)
