@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from common import metrics, scales, scaling, zoo
-from common.archs import Architecture
+from common import compare, metrics, scales, scaling, zoo
 from weights_to_acc import features, predictors
 from weights_to_acc.family import FILTERS, N_CONV
+from weights_to_acc.predictor import WeightsPredictor, zoo_layout
 
 PAPER = {
     # Table 1, CIFAR10-GS: R² per predictor and feature set
@@ -218,34 +218,30 @@ def split(z: zoo.Zoo, s: Scale, seed: int = 0) -> tuple[zoo.Zoo, zoo.Zoo]:
 def inputs(z: zoo.Zoo, feature_set: str) -> np.ndarray:
     """Feature set `feature_set` of every network of `z` (see `features.FEATURE_SETS`)."""
     w = z.weights() if feature_set not in ("hp", "lr") else None
-    return features.matrix(feature_set, w, z.table, _parts(z))
+    return features.matrix(feature_set, w, z.table, zoo_layout(z))
 
 
-def _parts(z: zoo.Zoo):
-    """The weight layout of the zoo's Small CNNs (input channels, classes, filters)."""
-    arch = Architecture.from_json(z.table.arch.iloc[0])
-    filters = int(z.spec.family_options.get("filters", FILTERS))
-    return features.layout(arch.input_shape[0], arch.num_classes, filters)
+def predictor(kind: str, feature_set: str, s: Scale, seed: int = 0) -> WeightsPredictor:
+    """The scale's predictor `kind` on `feature_set` (an unfitted `WeightsPredictor`)."""
+    return WeightsPredictor(kind, s.n_search, seed, s.net_epochs, feature_set, s.n_estimators)
 
 
 def fit(kind: str, train: zoo.Zoo, feature_set: str, s: Scale, seed: int = 0):
-    """A predictor of the test accuracy from `feature_set`, tuned on the training split."""
-    high = feature_set in features.HIGH_DIMENSIONAL
-    return predictors.fit(
-        kind,
-        inputs(train, feature_set),
-        train.target(TARGET),
-        s.n_search,
-        seed=seed,
-        high_dimensional=high,
-        epochs=s.net_epochs,
-        n_estimators=s.n_estimators,
-    )
+    """A predictor of the test accuracy from `feature_set`, tuned on the training split and
+    fitted through the protocol (`common.compare.fit`: it sees only what it declares)."""
+    return compare.fit(predictor(kind, feature_set, s, seed), train, train.spec.epochs, TARGET)[0]
 
 
-def score(model, test: zoo.Zoo, feature_set: str) -> dict:
-    """R², Kendall τ and MSE of `model` on `test` with `feature_set`'s inputs."""
-    truth, pred = test.target(TARGET), model.predict(inputs(test, feature_set))
+def predict(model: WeightsPredictor, test: zoo.Zoo) -> np.ndarray:
+    """A fitted predictor's predictions for `test`'s networks, through the protocol's view
+    at the full budget (no targets visible)."""
+    budget = test.spec.epochs
+    return model.predict(compare.visible(test, model.requires, budget), budget)
+
+
+def score(model: WeightsPredictor, test: zoo.Zoo) -> dict:
+    """R², Kendall τ and MSE of a fitted predictor on `test`."""
+    truth, pred = test.target(TARGET), predict(model, test)
     return {
         "R2": metrics.r2(truth, pred),
         "MSE": metrics.mse(truth, pred),
@@ -271,7 +267,7 @@ def predictor_table(
                 {
                     "predictor": kind,
                     "features": name,
-                    **score(model, test, name),
+                    **score(model, test),
                     "paper R2 (CIFAR10-GS)": paper,
                 }
             )
@@ -285,7 +281,7 @@ def gbm_table(splits: dict, scales: dict, feature_sets=features.FEATURE_SETS, se
     for dataset, (train, test) in splits.items():
         for name in feature_sets:
             model = fit("gbm", train, name, scales[dataset], seed)
-            r2[(name, dataset)] = score(model, test, name)["R2"]
+            r2[(name, dataset)] = score(model, test)["R2"]
             if name in ("WL", "W", "WL4"):
                 kept[(dataset, name)] = model
     table = pd.Series(r2).unstack().reindex(list(feature_sets))
@@ -305,7 +301,7 @@ def r2_scaling(z: zoo.Zoo, s: Scale, sizes=None, seeds=(0, 1, 2), feature_set: s
         train, test = halves[seed]
         rows = np.sort(np.random.default_rng(seed).permutation(len(train))[:n])
         model = fit("gbm", train.subset(rows), feature_set, s, seed)
-        return score(model, test, feature_set)["R2"]
+        return score(model, test)["R2"]
 
     return scaling.curve(measure, sizes, seeds)
 
@@ -316,9 +312,7 @@ def transfer_table(splits: dict, models: dict) -> pd.DataFrame:
     rows = {}
     for source in splits:
         model = models[(source, "WL")]
-        rows[source] = {
-            target: score(model, test, "WL")["tau"] for target, (_, test) in splits.items()
-        }
+        rows[source] = {target: score(model, test)["tau"] for target, (_, test) in splits.items()}
     return pd.DataFrame(rows).T
 
 
@@ -329,7 +323,7 @@ def width_table(model, wide: dict[str, zoo.Zoo]) -> pd.DataFrame:
     out = {}
     for label, z in wide.items():
         z = finished(z)
-        pred = model.predict(inputs(z, "WL4"))
+        pred = predict(model, z)
         train_acc = np.array([c[-1] for c in z.curve("train_acc")])
         test_acc = z.target(TARGET)
         out[label] = {
@@ -340,11 +334,12 @@ def width_table(model, wide: dict[str, zoo.Zoo]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def sensitivity(model, test: zoo.Zoo, seed: int = 0) -> pd.DataFrame:
+def sensitivity(model: WeightsPredictor, test: zoo.Zoo, seed: int = 0) -> pd.DataFrame:
     """Table 9: mean absolute change of the GBM-on-W prediction under each modification."""
     rng = np.random.default_rng(seed)
-    w, parts = inputs(test, "W"), _parts(test)
-    base = model.predict(w)
+    w, parts = inputs(test, "W"), zoo_layout(test)
+    regressor = model.model_  # the fitted model itself, on modified weight matrices
+    base = regressor.predict(w)
     rows = []
     for name, (kind, arg, mix) in MODIFICATIONS.items():
         changed = (
@@ -353,7 +348,7 @@ def sensitivity(model, test: zoo.Zoo, seed: int = 0) -> pd.DataFrame:
         rows.append(
             {
                 "modification": name,
-                "MAD": np.abs(model.predict(changed) - base).mean(),
+                "MAD": np.abs(regressor.predict(changed) - base).mean(),
                 "paper MAD (CIFAR10-GS)": PAPER["table9"][name],
             }
         )
@@ -363,7 +358,7 @@ def sensitivity(model, test: zoo.Zoo, seed: int = 0) -> pd.DataFrame:
 def bias_ranges(z: zoo.Zoo) -> pd.DataFrame:
     """Fig. 3: bias range (max − min) of the first and the last layer, accuracy, optimiser."""
     z = finished(z)
-    w, parts = z.weights(), _parts(z)
+    w, parts = z.weights(), zoo_layout(z)
     return pd.DataFrame(
         {
             "first layer bias range": features.bias_range(w, 1, parts),
@@ -374,11 +369,11 @@ def bias_ranges(z: zoo.Zoo) -> pd.DataFrame:
     )
 
 
-def importance(model, z: zoo.Zoo) -> pd.DataFrame:
+def importance(model: WeightsPredictor, z: zoo.Zoo) -> pd.DataFrame:
     """Fig. 5: the GBM-on-W's split-count importance of every weight, with its layer."""
-    parts = _parts(z)
+    parts = zoo_layout(z)
     layer = np.concatenate([[f"{lay} {kind}"] * size for lay, kind, size in parts])
-    gbm = model[-1]
+    gbm = model.model_[-1]
     return pd.DataFrame(
         {"weight": np.arange(len(layer)), "layer": layer, "importance": gbm.feature_importances_}
     )

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from common.archs import Architecture
 from common.compare import Predictor, Requirements
 from common.probes import STATS_PER_TENSOR
 from common.zoo import Zoo
-from weights_to_acc import predictors
+from weights_to_acc import features, predictors
+from weights_to_acc.family import FILTERS
+from weights_to_acc.features import FEATURE_SETS, HIGH_DIMENSIONAL
 
 LAYER = 2 * STATS_PER_TENSOR  # kernel and bias statistics of one layer
 
@@ -43,36 +46,94 @@ def stats_matrix(rows: list[np.ndarray | None], first_last: bool) -> np.ndarray:
     return np.stack([np.full(d, np.nan) if r is None else r for r in picked])
 
 
+def zoo_layout(zoo: Zoo):
+    """The weight layout of a zoo's Small CNNs (input channels, classes, filters)."""
+    arch = Architecture.from_json(zoo.table.arch.iloc[0])
+    filters = int(zoo.spec.family_options.get("filters", FILTERS))
+    return features.layout(arch.input_shape[0], arch.num_classes, filters)
+
+
+WEIGHT_FREE = ("hp", "lr")  # feature sets that read no weights
+WITH_HYPERPARAMETERS = ("hp", "lr", "hp+W")
+
+
 class WeightsPredictor(Predictor):
-    """Predicts the target from weight statistics with a logit-linear, GBM or DNN model."""
+    """Predicts the target from a network's weights with a logit-linear, GBM or DNN model.
 
-    requires = Requirements(training_networks=True, probes=("weight_stats",), min_evals=1)
+    With ``features=None`` (the cross-comparison's use) the input is W̃_L from the
+    ``weight_stats`` probe at the last evaluation visible at the budget, on any family. With
+    a name of `weights_to_acc.features.FEATURE_SETS` (the replication's Tables 1–6) it is
+    that feature set of the Small CNNs' final weights (and hyperparameters), so it predicts
+    only at the full budget. `Requirements` follow the feature set.
+    """
 
-    def __init__(self, kind: str = "gbm", n_search: int = 20, seed: int = 0, epochs: int = 100):
+    def __init__(
+        self,
+        kind: str = "gbm",
+        n_search: int = 20,
+        seed: int = 0,
+        epochs: int = 100,
+        features: str | None = None,
+        n_estimators: int = 300,
+    ):
         if kind not in predictors.PREDICTORS:
             raise ValueError(f"unknown predictor {kind!r}; expected one of {predictors.PREDICTORS}")
+        if features is not None and features not in FEATURE_SETS:
+            raise ValueError(f"unknown feature set {features!r}; expected one of {FEATURE_SETS}")
         self.kind, self.n_search, self.seed, self.epochs = kind, n_search, seed, epochs
+        self.features, self.n_estimators = features, n_estimators
+        if features is None:
+            self.requires = Requirements(
+                training_networks=True, probes=("weight_stats",), min_evals=1
+            )
+        else:
+            reads_weights = features not in WEIGHT_FREE
+            self.requires = Requirements(
+                training_networks=True,
+                weights=reads_weights,
+                architecture=reads_weights,  # the layout of the flat weight vector
+                hyperparameters=features in WITH_HYPERPARAMETERS,
+            )
 
     @property
     def name(self) -> str:
-        """``Weights[kind]``."""
-        return f"Weights[{self.kind}]"
+        """``Weights[kind]``, or ``Weights[kind, features]`` for a named feature set."""
+        return (
+            f"Weights[{self.kind}]"
+            if self.features is None
+            else (f"Weights[{self.kind}, {self.features}]")
+        )
+
+    def inputs(self, zoo: Zoo) -> np.ndarray:
+        """The model's [n, d] input for every network of `zoo` (NaN rows where missing)."""
+        if self.features is None:
+            return stats_matrix(last_visible(zoo), self.first_last_)
+        weights = zoo.weights() if self.features not in WEIGHT_FREE else None
+        parts = zoo_layout(zoo) if weights is not None else None
+        return features.matrix(self.features, weights, zoo.table, parts)
 
     def fit(self, zoo: Zoo, budget: float) -> WeightsPredictor:
-        """Fit the model on the training networks' final W̃_L (first and last layer where
-        depths differ)."""
-        rows = last_visible(zoo)
+        """Fit the model on the training networks' inputs (final W̃_L from the probe, with
+        the first and last layer only where depths differ; or the named feature set)."""
+        rows = last_visible(zoo) if self.features is None else []
         self.first_last_ = len({len(r) for r in rows if r is not None}) > 1
-        x, y = stats_matrix(rows, self.first_last_), zoo.target(self.target)
+        x, y = self.inputs(zoo), zoo.target(self.target)
         ok = np.isfinite(x).all(1) & np.isfinite(y)
         self.model_ = predictors.fit(
-            self.kind, x[ok], y[ok], self.n_search, seed=self.seed, epochs=self.epochs
+            self.kind,
+            x[ok],
+            y[ok],
+            self.n_search,
+            seed=self.seed,
+            high_dimensional=self.features in HIGH_DIMENSIONAL,
+            epochs=self.epochs,
+            n_estimators=self.n_estimators,
         )
         return self
 
     def predict(self, zoo: Zoo, budget: float) -> np.ndarray:
-        """The model's prediction from each network's last visible W̃_L (NaN where none)."""
-        x = stats_matrix(last_visible(zoo), self.first_last_)
+        """The model's prediction from each network's input (NaN where it has none)."""
+        x = self.inputs(zoo)
         out = np.full(len(x), np.nan)
         ok = np.isfinite(x).all(1)
         if ok.any():

@@ -3,7 +3,7 @@ import pytest
 
 from common import compare, zoo
 from tests.conftest import build_in_process
-from weights_to_acc import experiments
+from weights_to_acc import experiments, predictors
 from weights_to_acc.predictor import WeightsPredictor
 
 SMOKE = experiments.scale_of("digits", "smoke")
@@ -54,7 +54,9 @@ def test_sensitivity_of_a_constant_model_is_zero(small_zoo):
         def predict(self, x):
             return np.full(len(x), 0.5)
 
-    table = experiments.sensitivity(Constant(), small_zoo)
+    from types import SimpleNamespace
+
+    table = experiments.sensitivity(SimpleNamespace(model_=Constant()), small_zoo)
     assert len(table) == 12 and (table.MAD == 0).all()
 
 
@@ -68,3 +70,28 @@ def test_weights_predictor_reads_the_probe_at_the_budget(small_zoo):
     fitted, pred, _, _ = compare.fit_predict(predictor, small_zoo, small_zoo, 0.5, "test_acc")
     half = experiments.finished(small_zoo).truncate(0.5).probe_list("weight_stats")
     assert np.allclose(pred, fitted.model_.predict(np.stack([r[-1] for r in half])))
+
+
+@pytest.mark.parametrize("feature_set", ["hp+W", "WL4", "lr"])
+def test_feature_set_predictors_keep_the_contract(small_zoo, feature_set):
+    """The chapter's predictors go through the protocol: poisoning what they do not declare
+    (and the targets) changes nothing, and the fit equals one written out by hand."""
+    from tests.common.test_contract import poison
+
+    z = experiments.finished(small_zoo)
+    train, held = z.subset(np.arange(10)), z.subset(np.arange(10, len(z)))
+    p = WeightsPredictor("gbm", n_search=2, features=feature_set, n_estimators=20)
+    full = z.spec.epochs
+    _, honest, _, _ = compare.fit_predict(p, train, held, full, "test_acc")
+    poisoned = (poison(train, p.requires, None), poison(held, p.requires, full))
+    _, got, _, _ = compare.fit_predict(p, *poisoned, full, "test_acc")
+    np.testing.assert_allclose(got, honest)
+    by_hand = predictors.fit(
+        "gbm",
+        experiments.inputs(train, feature_set),
+        train.target("test_acc"),
+        2,
+        high_dimensional=feature_set == "hp+W",
+        n_estimators=20,
+    )
+    np.testing.assert_allclose(honest, by_hand.predict(experiments.inputs(held, feature_set)))
