@@ -81,7 +81,21 @@ def execute(name: str, source: Path, out_dir: Path, parameters: dict) -> Outcome
         return Outcome(
             name, output, time.perf_counter() - start, f"{type(failed).__name__}: {failed}"
         )
+    hide_injected(output)
     return Outcome(name, output, time.perf_counter() - start)
+
+
+def hide_injected(path: Path) -> None:
+    """Tag papermill's injected parameters cell ``remove-cell`` so the page shows only the
+    notebook's own parameters cell."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nbformat.write(nb, path)
 
 
 def stage(src: Path, executed: list[Outcome], book_dir: Path) -> None:

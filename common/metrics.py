@@ -36,14 +36,21 @@ def r2(y_true, y_pred) -> float:
     return float(1.0 - np.sum((t - p) ** 2) / ss_tot) if ss_tot > 0 else float("nan")
 
 
+def _constant(t: np.ndarray, p: np.ndarray) -> bool:
+    """A rank correlation is undefined when either side is constant (no warning: NaN)."""
+    return bool(np.ptp(t) == 0 or np.ptp(p) == 0)
+
+
 def kendall_tau(y_true, y_pred) -> float:
-    """Kendall's τ-b (ties counted as in scipy)."""
-    return float(stats.kendalltau(*_check(y_true, y_pred)).statistic)
+    """Kendall's τ-b (ties counted as in scipy; NaN when either side is constant)."""
+    t, p = _check(y_true, y_pred)
+    return float("nan") if _constant(t, p) else float(stats.kendalltau(t, p).statistic)
 
 
 def spearman_rho(y_true, y_pred) -> float:
-    """Spearman's rank correlation ρ."""
-    return float(stats.spearmanr(*_check(y_true, y_pred)).statistic)
+    """Spearman's rank correlation ρ (NaN when either side is constant)."""
+    t, p = _check(y_true, y_pred)
+    return float("nan") if _constant(t, p) else float(stats.spearmanr(t, p).statistic)
 
 
 def top_k(values: np.ndarray, fraction: float) -> np.ndarray:

@@ -25,7 +25,7 @@ from importlib import import_module
 from multiprocessing import get_context
 from pathlib import Path
 
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from common import archs
 from common.zoospec import (  # noqa: F401 - re-exported: common.zoo is the public name
@@ -184,7 +184,7 @@ def build(
         path: the SQLite file (created if missing).
         executor: any `concurrent.futures.Executor` (a Dask client's ``get_executor()``
             works); default a local process pool with one torch thread per worker.
-        progress: show a tqdm progress bar.
+        progress: show a tqdm progress bar (on a terminal; never in a notebook's output).
         root: data root passed to `common.data.load`.
         device: training device in the workers (``auto``: CUDA when present).
         modules: modules the workers import first (families or probes registered at run time).
@@ -220,7 +220,11 @@ def build(
         failures = []
         try:
             futures = {executor.submit(train_networks, base | {"indices": c}): c for c in chunks}
-            bar = tqdm(total=len(missing), desc=f"zoo {path.name}", disable=not progress)
+            # a bar on a terminal only (disable=None): a notebook's stream is not a TTY, so the
+            # book's pages carry no progress output
+            bar = tqdm(
+                total=len(missing), desc=f"zoo {path.name}", disable=None if progress else True
+            )
             for future in as_completed(futures):
                 try:
                     for record in future.result():

@@ -162,6 +162,9 @@ def test_every_page_renders_in_a_real_browser(smoke_book):
             assert not broken, f"{page}: images not loaded {broken}"
             errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
             assert not errors, f"{page}: console errors {errors}"
+            text = driver.find_element("tag name", "body").text
+            noise = [n for n in ("it/s]", "Traceback", "# Parameters", "Warning") if n in text]
+            assert not noise, f"{page} shows {noise}"  # a cold build's pages, read as text
             driver.save_screenshot(str(shots / (page.replace("/", "_") + ".png")))
         assert Path(shots / "intro.html.png").stat().st_size > 0
     finally:

@@ -58,3 +58,13 @@ def test_scale_lookups_name_what_is_known():
     assert scales.datasets(table, "smoke") == ["digits"]
     with pytest.raises(ValueError, match="unknown scale 'huge'"):
         scales.datasets(table, "huge")
+
+
+def test_rank_correlations_of_a_constant_are_nan_without_a_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning would print on the book's pages
+        assert np.isnan(metrics.kendall_tau([1, 2, 3], [5, 5, 5]))
+        assert np.isnan(metrics.spearman_rho([4, 4, 4], [1, 2, 3]))
+    assert metrics.kendall_tau([1, 2, 3], [1, 3, 2]) == pytest.approx(1 / 3)
