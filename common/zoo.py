@@ -193,8 +193,9 @@ def build(
         `path`. Raises RuntimeError naming networks whose training raised (the others are kept).
     """
     path = Path(path)
+    spec.validate()  # refused before anything touches disk
+    _check_device(device)
     path.parent.mkdir(parents=True, exist_ok=True)
-    get_family(spec.family)  # fail fast on an unknown family
     conn = _connect(path)
     try:
         _check_spec(conn, spec, path)
@@ -228,7 +229,7 @@ def build(
             for future in as_completed(futures):
                 try:
                     for record in future.result():
-                        _write(conn, record)
+                        _write(conn, record, spec)
                 except Exception:  # noqa: BLE001 - keep building the others
                     failures += [(i, traceback.format_exc()) for i in futures[future]]
                 bar.update(len(futures[future]))
@@ -243,7 +244,23 @@ def build(
             )
         return path
     finally:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the .sqlite file alone is complete
         conn.close()
+
+
+def _check_device(device: str) -> None:
+    """ValueError unless `device` names a torch device this machine has (``auto``, ``cpu``,
+    ``cuda`` / ``cuda:N`` only with a GPU)."""
+    import torch
+
+    if str(device) == "auto":
+        return
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, TypeError) as bad:
+        raise ValueError(f"device={device!r}: expected 'auto', 'cpu' or 'cuda[:N]'") from bad
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r}, but this machine has no CUDA GPU (use 'auto')")
 
 
 def _batchable(spec: ZooSpec) -> bool:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
@@ -60,6 +61,14 @@ register_family("demo", demo_family)
 # ----------------------------------------------------------------------------- spec
 
 
+def _is_int(value) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
+def _positive(value) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value) and value > 0
+
+
 @dataclass(frozen=True)
 class ZooSpec:
     """What a zoo holds. Everything but `n_networks` must match to resume or grow a zoo."""
@@ -84,12 +93,44 @@ class ZooSpec:
 
     def __post_init__(self):
         object.__setattr__(self, "probes", tuple(self.probes))
-        if self.n_networks < 0:
-            raise ValueError(f"n_networks={self.n_networks} must be >= 0")
-        if self.batch_size is not None and self.batch_size < 1:
-            raise ValueError(f"batch_size={self.batch_size} must be >= 1 (or None)")
-        if self.replicate < 0:
-            raise ValueError(f"replicate={self.replicate} must be >= 0")
+        val = self.val_size
+        checks = {
+            "n_networks": (_is_int(self.n_networks) and self.n_networks >= 0, "an integer >= 0"),
+            "epochs": (_positive(self.epochs), "a finite number > 0"),
+            "eval_every": (
+                _positive(self.eval_every) and self.eval_every <= self.epochs,
+                f"a finite number in (0, epochs={self.epochs}]",
+            ),
+            "val_size": (
+                (_is_int(val) and val >= 1) or (isinstance(val, float) and 0 < val < 1),
+                "a fraction in (0, 1) or a number of images >= 1",
+            ),
+            "batch_size": (
+                self.batch_size is None or (_is_int(self.batch_size) and self.batch_size >= 1),
+                "an integer >= 1 (or None)",
+            ),
+            "replicate": (_is_int(self.replicate) and self.replicate >= 0, "an integer >= 0"),
+            "seed": (_is_int(self.seed) and self.seed >= 0, "an integer >= 0"),
+        }
+        for name, (ok, expected) in checks.items():
+            if not ok:
+                raise ValueError(f"ZooSpec.{name}={getattr(self, name)!r}: expected {expected}")
+
+    def validate(self) -> ZooSpec:
+        """Check what the registries know (family, dataset, probes, scaling) before anything
+        is written; ValueError naming the field, the value and what is allowed."""
+        from common import data, probes
+
+        get_family(self.family)
+        if self.dataset not in data.LOADERS:
+            raise ValueError(
+                f"ZooSpec.dataset={self.dataset!r}: expected one of {sorted(data.LOADERS)}"
+            )
+        if self.scaling not in data.SCALINGS:
+            raise ValueError(f"ZooSpec.scaling={self.scaling!r}: expected one of {data.SCALINGS}")
+        for name in self.probes:
+            probes.make_probe(name)  # ValueError naming the unknown probe and the known ones
+        return self
 
     def to_dict(self) -> dict:
         """The spec as JSON-ready data; fields at their defaults since they were added
@@ -102,7 +143,14 @@ class ZooSpec:
 
     @classmethod
     def from_dict(cls, d: dict) -> ZooSpec:
-        """The spec `to_dict` wrote (fields at their defaults may be absent)."""
+        """The spec `to_dict` wrote (fields at their defaults may be absent); ValueError
+        naming fields this version does not know (a spec from a newer nnperf)."""
+        unknown = set(d) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(
+                f"spec fields {sorted(unknown)} are unknown to this nnperf (written by a newer "
+                "version?): upgrade nnperf"
+            )
         return cls(**d)
 
     def key(self) -> str:

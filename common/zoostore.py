@@ -55,11 +55,16 @@ def _connect(path: str | os.PathLike) -> sqlite3.Connection:
     return conn
 
 
+FORMAT = 1  # the zoo file's format; a newer one is refused by this version
+
+
 def _check_spec(conn: sqlite3.Connection, spec: ZooSpec, path) -> None:
+    """Refuse a zoo built with another spec (or by a newer nnperf); record growth. A new
+    zoo's spec is written with its first network (`_write`), so a build that fails before
+    any network finishes leaves no spec behind to refuse the right one later."""
+    _check_format(conn, path)
     row = conn.execute("SELECT value FROM meta WHERE key = 'spec'").fetchone()
     if row is None:
-        with conn:
-            conn.execute("INSERT INTO meta VALUES ('spec', ?)", (json.dumps(spec.to_dict()),))
         return
     stored = json.loads(row[0])
     mine = spec.to_dict()
@@ -72,10 +77,24 @@ def _check_spec(conn: sqlite3.Connection, spec: ZooSpec, path) -> None:
             conn.execute("UPDATE meta SET value = ? WHERE key = 'spec'", (json.dumps(mine),))
 
 
-def _write(conn: sqlite3.Connection, record: dict) -> None:
+def _check_format(conn: sqlite3.Connection, path) -> None:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
+    if row is not None and int(row[0]) > FORMAT:
+        raise ValueError(
+            f"zoo at {path} was built by a newer nnperf (format {row[0]}; this version reads "
+            f"format {FORMAT}): upgrade nnperf"
+        )
+
+
+def _write(conn: sqlite3.Connection, record: dict, spec: ZooSpec) -> None:
+    """Write one finished network (its row and all its arrays, and the zoo's spec and format
+    with the first) in one transaction, then checkpoint the WAL so the ``.sqlite`` file alone
+    holds every finished network."""
     arrays = record.pop("arrays")
     columns = ", ".join(record)
     with conn:  # one transaction: the row and all its arrays, or nothing
+        conn.execute("INSERT OR IGNORE INTO meta VALUES ('spec', ?)", (json.dumps(spec.to_dict()),))
+        conn.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (str(FORMAT),))
         conn.execute(
             f"INSERT INTO networks ({columns}) VALUES ({', '.join('?' * len(record))})",
             tuple(record.values()),
@@ -84,6 +103,7 @@ def _write(conn: sqlite3.Connection, record: dict) -> None:
             "INSERT INTO arrays VALUES (?, ?, ?)",
             [(record["idx"], name, _encode(a)) for name, a in arrays.items()],
         )
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def _pad(rows: list[np.ndarray], n: int) -> np.ndarray:
@@ -211,9 +231,10 @@ def load(path: str | os.PathLike) -> Zoo:
         raise FileNotFoundError(f"no zoo at {path}; build one with common.zoo.build")
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
+        _check_format(conn, path)
         row = conn.execute("SELECT value FROM meta WHERE key = 'spec'").fetchone()
         if row is None:
-            raise ValueError(f"{path} holds no zoo spec (not a zoo, or never built)")
+            raise ValueError(f"{path} holds no zoo spec (not a zoo, or no network finished yet)")
         spec = ZooSpec.from_dict(json.loads(row[0]))
         table = pd.read_sql_query("SELECT * FROM networks ORDER BY idx", conn)
         arrays: dict[int, dict] = {int(i): {} for i in table["idx"]}

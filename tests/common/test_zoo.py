@@ -230,7 +230,7 @@ def test_cli_build_passes_batch_size_and_replicate(monkeypatch, tmp_path, capsys
     assert seen[0].batch_size == 16 and seen[0].replicate == 1
     assert main(args) == 0 and seen[1].batch_size is None and seen[1].replicate == 0
     assert main([*args, "--batch-size", "0"]) == 2
-    assert "batch_size=0 must be >= 1" in capsys.readouterr().err
+    assert "ZooSpec.batch_size=0: expected an integer >= 1" in capsys.readouterr().err
 
 
 def test_the_spec_batch_size_overrides_the_family_recipe_and_keeps_old_keys():

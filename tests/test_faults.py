@@ -1,0 +1,99 @@
+"""Faults and bad input (issue 17): refusals before anything is written, a zoo file that is
+whole on its own, and zoos from a newer nnperf refused by name."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+import pytest
+import torch
+
+from common import zoo
+from common.zoostore import _connect, _write
+
+DEMO = zoo.ZooSpec("demo", n_networks=2, epochs=1.0)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"epochs": 0.0}, "ZooSpec.epochs=0.0: expected a finite number > 0"),
+        ({"eval_every": 0.0}, "ZooSpec.eval_every=0.0: expected a finite number in (0, epochs"),
+        ({"eval_every": 2.0}, "ZooSpec.eval_every=2.0: expected a finite number in (0, epochs"),
+        ({"n_networks": -1}, "ZooSpec.n_networks=-1: expected an integer >= 0"),
+        ({"val_size": 1.5}, "ZooSpec.val_size=1.5: expected a fraction in (0, 1)"),
+        ({"epochs": float("nan")}, "ZooSpec.epochs=nan"),
+    ],
+)
+def test_a_bad_spec_is_refused_when_it_is_made(change, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        replace(DEMO, **change)
+
+
+@pytest.mark.parametrize(
+    ("spec", "device", "message"),
+    [
+        (replace(DEMO, dataset="nope"), "auto", "ZooSpec.dataset='nope': expected one of"),
+        (replace(DEMO, probes=("nope",)), "auto", "unknown probe 'nope'"),
+        (replace(DEMO, family="nope"), "auto", "unknown zoo family 'nope'"),
+        (replace(DEMO, scaling="odd"), "auto", "ZooSpec.scaling='odd'"),
+        (DEMO, "tpu:9", "device='tpu:9'"),
+    ],
+)
+def test_a_refused_build_leaves_no_file_behind(tmp_path, spec, device, message):
+    path = tmp_path / "sub" / "z.sqlite"
+    with pytest.raises(ValueError, match=message):
+        zoo.build(spec, path, progress=False, device=device)
+    assert not path.exists() and not path.parent.exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_cuda_without_a_gpu_is_refused_before_training(tmp_path):
+    with pytest.raises(ValueError, match="no CUDA GPU"):
+        zoo.build(DEMO, tmp_path / "z.sqlite", progress=False, device="cuda")
+    assert not (tmp_path / "z.sqlite").exists()
+
+
+def _broken(rng, *, input_shape, num_classes):
+    raise RuntimeError("this family cannot sample")
+
+
+def test_a_build_that_trains_nothing_does_not_lock_the_path_to_its_spec(tmp_path):
+    zoo.register_family("broken_for_test", _broken)
+    path = tmp_path / "z.sqlite"
+    with ThreadPoolExecutor(1) as pool, pytest.raises(RuntimeError, match="2 network"):
+        zoo.build(replace(DEMO, family="broken_for_test"), path, pool, progress=False)
+    with ThreadPoolExecutor(1) as pool:  # the right spec for the path is not refused
+        zoo.build(DEMO, path, pool, progress=False)
+    assert len(zoo.load(path)) == 2
+
+
+def test_the_sqlite_file_alone_holds_every_finished_network(tmp_path):
+    """While a build is still running (its connection open, the WAL beside it), a copy of
+    the ``.sqlite`` file alone already loads every network written so far."""
+    path = tmp_path / "z.sqlite"
+    conn = _connect(path)
+    try:
+        record = zoo.train_network({"spec": DEMO.to_dict(), "index": 0, "device": "cpu"})
+        _write(conn, record, DEMO)
+        copy = tmp_path / "copy" / "z.sqlite"
+        copy.parent.mkdir()
+        shutil.copyfile(path, copy)  # the -wal file left behind, as a user copying a zoo
+        assert len(zoo.load(copy)) == 1 and zoo.load(copy).spec == DEMO
+    finally:
+        conn.close()
+
+
+def test_a_zoo_from_a_newer_nnperf_is_refused_by_name(tmp_path):
+    path = tmp_path / "z.sqlite"
+    with ThreadPoolExecutor(1) as pool:
+        zoo.build(replace(DEMO, n_networks=1), path, pool, progress=False)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'format'")
+    with pytest.raises(ValueError, match=r"built by a newer nnperf \(format 99"):
+        zoo.load(path)
+    with pytest.raises(ValueError, match="unknown to this nnperf"):
+        zoo.ZooSpec.from_dict(DEMO.to_dict() | {"colour": "blue"})
