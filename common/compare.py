@@ -258,6 +258,23 @@ def _run_one(p: Predictor, train: Zoo, held: Zoo, truth: np.ndarray, budget: flo
     }
 
 
+def _check_arguments(sizes: list, seeds: list, budgets) -> None:
+    """ValueError naming any training size, seed or budget outside its domain."""
+    bad = [n for n in sizes if not _whole(n) or n < 1]
+    if not sizes or bad:
+        raise ValueError(f"train_size {bad or sizes}: expected integers >= 1")
+    bad = [s for s in seeds if not _whole(s) or s < 0]
+    if not seeds or bad:
+        raise ValueError(f"seed {bad or seeds}: expected integers >= 0")
+    bad = [b for b in budgets if not np.isfinite(b) or b < 0]
+    if bad:
+        raise ValueError(f"budgets {bad}: expected finite epochs >= 0")
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
 def evaluate(
     predictors: Sequence[Predictor],
     zoo: Zoo,
@@ -301,6 +318,7 @@ def evaluate(
         raise ValueError(f"unknown split {split!r}; expected one of {sorted(SPLITS)}")
     sizes = [train_size] if np.isscalar(train_size) else list(train_size)
     seeds = [seed] if np.isscalar(seed) else list(seed)
+    _check_arguments(sizes, seeds, budgets)
     valid = _finished(zoo, target)
     spare = 0 if held_out is not None else 2
     if len(valid) < max(sizes) + spare:

@@ -36,6 +36,23 @@ def r2(y_true, y_pred) -> float:
     return float(1.0 - np.sum((t - p) ** 2) / ss_tot) if ss_tot > 0 else float("nan")
 
 
+TIE_TOLERANCE = 1e-9  # predictions closer than this (relative to their range) are ties
+
+
+def tied(values: np.ndarray, tolerance: float = TIE_TOLERANCE) -> np.ndarray:
+    """`values` with runs of neighbours closer than `tolerance` × their range snapped to the
+    run's first value, so a rank metric never orders floating-point noise."""
+    values = np.asarray(values, dtype=float)
+    order = np.argsort(values, kind="stable")
+    ranked = values[order]
+    gap = tolerance * max(float(np.ptp(values)), 1.0)
+    starts = np.concatenate([[True], np.diff(ranked) > gap])
+    snapped = ranked[np.flatnonzero(starts)[np.cumsum(starts) - 1]]
+    out = np.empty_like(values)
+    out[order] = snapped
+    return out
+
+
 def _constant(t: np.ndarray, p: np.ndarray) -> bool:
     """A rank correlation is undefined when either side is constant (no warning: NaN)."""
     return bool(np.ptp(t) == 0 or np.ptp(p) == 0)
@@ -44,12 +61,14 @@ def _constant(t: np.ndarray, p: np.ndarray) -> bool:
 def kendall_tau(y_true, y_pred) -> float:
     """Kendall's τ-b (ties counted as in scipy; NaN when either side is constant)."""
     t, p = _check(y_true, y_pred)
+    t, p = tied(t), tied(p)
     return float("nan") if _constant(t, p) else float(stats.kendalltau(t, p).statistic)
 
 
 def spearman_rho(y_true, y_pred) -> float:
     """Spearman's rank correlation ρ (NaN when either side is constant)."""
     t, p = _check(y_true, y_pred)
+    t, p = tied(t), tied(p)
     return float("nan") if _constant(t, p) else float(stats.spearmanr(t, p).statistic)
 
 

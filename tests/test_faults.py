@@ -97,3 +97,36 @@ def test_a_zoo_from_a_newer_nnperf_is_refused_by_name(tmp_path):
         zoo.load(path)
     with pytest.raises(ValueError, match="unknown to this nnperf"):
         zoo.ZooSpec.from_dict(DEMO.to_dict() | {"colour": "blue"})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"train_size": -5}, r"train_size \[-5\]: expected integers >= 1"),
+        ({"train_size": 2.5}, r"train_size \[2.5\]: expected integers >= 1"),
+        ({"seed": -1}, r"seed \[-1\]: expected integers >= 0"),
+        ({"budgets": [float("nan")]}, r"budgets \[nan\]: expected finite epochs >= 0"),
+        ({"budgets": [-1.0]}, r"budgets \[-1.0\]"),
+    ],
+)
+def test_evaluate_refuses_arguments_outside_their_domain(tiny_zoo, kwargs, message):
+    from common import compare
+
+    args = {"budgets": [1.0], "train_size": 4} | kwargs
+    with pytest.raises(ValueError, match=message):
+        compare.evaluate([compare.LastSeenValue()], tiny_zoo, **args)
+
+
+def test_rank_metrics_do_not_order_floating_point_noise():
+    import numpy as np
+
+    from common import metrics
+
+    truth = np.array([0.1, 0.5, 0.9, 0.3, 0.7])
+    noise = 0.5 + 1e-12 * np.random.default_rng(0).normal(size=5)
+    assert np.isnan(metrics.kendall_tau(truth, noise))  # all tied: no ranking at all
+    near = np.array([0.2, 0.2 + 1e-13, 0.6, 0.6 - 1e-13, 0.9])
+    assert metrics.kendall_tau(truth, near) == pytest.approx(
+        metrics.kendall_tau(truth, [0.2, 0.2, 0.6, 0.6, 0.9])
+    )
+    np.testing.assert_array_equal(metrics.tied([3.0, 1.0, 1.0 + 1e-12, 2.0]), [3, 1, 1, 2])
