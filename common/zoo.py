@@ -12,12 +12,16 @@ the networks in flight.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
 import math
 import os
 import shutil
+import socket
+import threading
+import time
 import traceback
 from collections.abc import Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -153,6 +157,15 @@ def _init_worker() -> None:
     import torch
 
     torch.set_num_threads(1)  # one torch thread per worker: workers already fill the cores
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with_parent(parent: int, every: float = 1.0) -> None:
+    """A worker's watchdog: exit as soon as the building process is gone (killed, even by
+    SIGKILL), instead of training networks nobody will write."""
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(1)
 
 
 def default_executor(max_workers: int | None = None) -> Executor:
@@ -196,6 +209,36 @@ def build(
     spec.validate()  # refused before anything touches disk
     _check_device(device)
     path.parent.mkdir(parents=True, exist_ok=True)
+    with builder_lock(path):
+        return _build(spec, path, executor, progress, root, device, modules)
+
+
+@contextlib.contextmanager
+def builder_lock(path: Path):
+    """One builder per zoo file: a lock beside it (``<zoo>.lock``, with the holder's host and
+    pid in ``<zoo>.builder``). A second build of the same zoo is refused with a message
+    naming the running one, before it trains anything."""
+    from filelock import FileLock, Timeout
+
+    lock, owner = FileLock(f"{path}.lock"), Path(f"{path}.builder")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        holder = owner.read_text().strip() if owner.exists() else "another process"
+        raise RuntimeError(
+            f"zoo at {path} is being built by {holder}; wait for that build to finish "
+            "(or stop it) and run this one again: it resumes"
+        ) from None
+    try:
+        owner.write_text(f"pid {os.getpid()} on host {socket.gethostname()}\n")
+        yield
+    finally:
+        owner.unlink(missing_ok=True)
+        lock.release()  # the empty .lock file stays: removing it would race a new builder
+
+
+def _build(spec, path: Path, executor, progress, root, device, modules) -> Path:
+    """`build` with the lock held."""
     conn = _connect(path)
     try:
         _check_spec(conn, spec, path)

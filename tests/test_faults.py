@@ -130,3 +130,62 @@ def test_rank_metrics_do_not_order_floating_point_noise():
         metrics.kendall_tau(truth, [0.2, 0.2, 0.6, 0.6, 0.9])
     )
     np.testing.assert_array_equal(metrics.tied([3.0, 1.0, 1.0 + 1e-12, 2.0]), [3, 1, 1, 2])
+
+
+def test_a_second_builder_of_the_same_zoo_is_refused_by_name(tmp_path):
+    import os
+
+    path = tmp_path / "z.sqlite"
+    with zoo.builder_lock(path), pytest.raises(RuntimeError, match=f"pid {os.getpid()} on host"):
+        zoo.build(DEMO, path, progress=False)
+    assert not path.exists()  # refused before it trained or wrote anything
+    with ThreadPoolExecutor(1) as pool:
+        zoo.build(DEMO, path, pool, progress=False)  # the lock is free again
+    assert len(zoo.load(path)) == 2 and not (tmp_path / "z.sqlite.builder").exists()
+
+
+WORKER_SCRIPT = """
+import os, sys, time
+from common import zoo
+pool = zoo.default_executor(1)
+print(pool.submit(os.getpid).result(), flush=True)
+pool.submit(time.sleep, 120)
+time.sleep(120)
+"""
+
+
+def test_pool_workers_exit_when_the_building_process_is_killed(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    parent = subprocess.Popen(
+        [sys.executable, "-c", WORKER_SCRIPT], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        worker = int(parent.stdout.readline())
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                os.kill(worker, 0)
+            except ProcessLookupError:
+                break
+            _reap(worker)
+            time.sleep(0.2)
+        else:
+            pytest.fail(f"worker {worker} still running 15 s after its parent was killed")
+    finally:
+        parent.kill()
+
+
+def _reap(pid: int) -> None:
+    import os
+
+    try:
+        os.waitpid(pid, os.WNOHANG)  # a zombie child of ours would look alive
+    except ChildProcessError:
+        pass
