@@ -153,7 +153,33 @@ def parser() -> argparse.ArgumentParser:
     )
     i.add_argument("--root", default=None, help="data root (default NNPERF_DATA)")
     i.set_defaults(func=_zoo_info)
+
+    c = zoo_sub.add_parser("check", help="verify every stored array of a zoo (checksums)")
+    c.add_argument("path")
+    c.add_argument(
+        "--repair",
+        action="store_true",
+        help="remove the damaged networks so that the next build re-trains just them",
+    )
+    c.set_defaults(func=_zoo_check)
     return top
+
+
+def _zoo_check(args) -> int:
+    """``nnperf zoo check``: list damaged arrays; 1 if any (after --repair: removed)."""
+    from common import zoostore
+
+    damaged = zoostore.check(args.path)
+    for idx, name, why in damaged:
+        print(f"network {idx}: {name}: {why}")
+    if not damaged:
+        print(f"{args.path}: every stored array is intact")
+        return 0
+    networks = sorted({idx for idx, _, _ in damaged})
+    if args.repair:
+        zoostore.forget(args.path, networks)
+        print(f"removed networks {networks}: build the zoo again to re-train them")
+    return 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,7 @@ import io
 import json
 import os
 import sqlite3
+import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -33,8 +34,9 @@ CREATE TABLE IF NOT EXISTS networks (
     test_acc REAL, test_loss REAL, wall_time REAL NOT NULL, device TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS arrays (
     idx INTEGER NOT NULL REFERENCES networks(idx), name TEXT NOT NULL, data BLOB NOT NULL,
-    PRIMARY KEY (idx, name));
+    crc INTEGER, PRIMARY KEY (idx, name));
 """
+# crc: CRC-32 of `data`, checked on every read (NULL in zoos written before it existed)
 
 
 def _encode(array: np.ndarray) -> bytes:
@@ -52,7 +54,68 @@ def _connect(path: str | os.PathLike) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.executescript(SCHEMA)
+    if not _has_crc(conn):  # a zoo from before checksums: new networks get theirs
+        with conn:
+            conn.execute("ALTER TABLE arrays ADD COLUMN crc INTEGER")
     return conn
+
+
+def _has_crc(conn: sqlite3.Connection) -> bool:
+    return "crc" in {row[1] for row in conn.execute("PRAGMA table_info(arrays)")}
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection; in a folder this process cannot write to (where a WAL zoo's
+    shared-memory file cannot be made) the file is opened as immutable."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+        return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+
+
+def _blobs(conn: sqlite3.Connection):
+    """(idx, name, blob, crc or None) of every stored array."""
+    crc = "crc" if _has_crc(conn) else "NULL"
+    return conn.execute(f"SELECT idx, name, data, {crc} FROM arrays")
+
+
+def _read_blob(blob: bytes, crc: int | None) -> tuple[np.ndarray | None, str | None]:
+    """(the stored array, None), or (None, why it cannot be trusted)."""
+    if crc is not None and zlib.crc32(blob) != crc:
+        return None, "checksum mismatch"
+    try:
+        return _decode(blob), None
+    except ValueError as error:
+        return None, f"not a readable array ({error})"
+
+
+def check(path: str | os.PathLike) -> list[tuple[int, str, str]]:
+    """Every damaged array of the zoo at `path`: (network index, field, what is wrong)."""
+    conn = _read_only(Path(path))
+    try:
+        return [
+            (int(idx), name, why)
+            for idx, name, blob, crc in _blobs(conn)
+            if (why := _read_blob(blob, crc)[1]) is not None
+        ]
+    finally:
+        conn.close()
+
+
+def forget(path: str | os.PathLike, indices) -> None:
+    """Delete networks `indices` (row and arrays) so the next build re-trains just them."""
+    conn = _connect(path)
+    try:
+        with conn:
+            rows = [(int(i),) for i in indices]
+            conn.executemany("DELETE FROM arrays WHERE idx = ?", rows)
+            conn.executemany("DELETE FROM networks WHERE idx = ?", rows)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
 
 
 FORMAT = 1  # the zoo file's format; a newer one is refused by this version
@@ -99,9 +162,10 @@ def _write(conn: sqlite3.Connection, record: dict, spec: ZooSpec) -> None:
             f"INSERT INTO networks ({columns}) VALUES ({', '.join('?' * len(record))})",
             tuple(record.values()),
         )
+        blobs = [(name, _encode(a)) for name, a in arrays.items()]
         conn.executemany(
-            "INSERT INTO arrays VALUES (?, ?, ?)",
-            [(record["idx"], name, _encode(a)) for name, a in arrays.items()],
+            "INSERT INTO arrays (idx, name, data, crc) VALUES (?, ?, ?, ?)",
+            [(record["idx"], name, blob, zlib.crc32(blob)) for name, blob in blobs],
         )
     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
@@ -229,7 +293,7 @@ def load(path: str | os.PathLike) -> Zoo:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no zoo at {path}; build one with common.zoo.build")
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = _read_only(path)
     try:
         _check_format(conn, path)
         row = conn.execute("SELECT value FROM meta WHERE key = 'spec'").fetchone()
@@ -238,8 +302,15 @@ def load(path: str | os.PathLike) -> Zoo:
         spec = ZooSpec.from_dict(json.loads(row[0]))
         table = pd.read_sql_query("SELECT * FROM networks ORDER BY idx", conn)
         arrays: dict[int, dict] = {int(i): {} for i in table["idx"]}
-        for idx, name, blob in conn.execute("SELECT idx, name, data FROM arrays"):
-            arrays[idx][name] = _decode(blob)
+        for idx, name, blob, crc in _blobs(conn):
+            array, why = _read_blob(blob, crc)
+            if why is not None:
+                raise ValueError(
+                    f"zoo at {path}: network {idx}, field {name!r} is damaged ({why}); "
+                    f"`nnperf zoo check {path} --repair` removes the damaged networks and the "
+                    "next build re-trains them"
+                )
+            arrays[idx][name] = array
     finally:
         conn.close()
     ordered = [arrays[int(i)] for i in table["idx"]]

@@ -189,3 +189,51 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)  # a zombie child of ours would look alive
     except ChildProcessError:
         pass
+
+
+def test_a_flipped_byte_is_named_and_repaired_by_retraining_only_that_network(tmp_path, capsys):
+    from common.cli import main
+
+    path = tmp_path / "z.sqlite"
+    spec = replace(DEMO, n_networks=3)
+    with ThreadPoolExecutor(1) as pool:
+        zoo.build(spec, path, pool, progress=False)
+    before = zoo.load(path)
+    with sqlite3.connect(path) as conn:
+        (blob,) = conn.execute(
+            "SELECT data FROM arrays WHERE idx = 1 AND name = 'curve/val_acc'"
+        ).fetchone()
+        flipped = bytearray(blob)
+        flipped[-3] ^= 0xFF  # a byte of the stored numbers, not of the .npy header
+        conn.execute(
+            "UPDATE arrays SET data = ? WHERE idx = 1 AND name = 'curve/val_acc'",
+            (bytes(flipped),),
+        )
+    with pytest.raises(ValueError, match=r"network 1, field 'curve/val_acc' is damaged"):
+        zoo.load(path)
+    assert main(["zoo", "check", str(path)]) == 1
+    assert "network 1: curve/val_acc: checksum mismatch" in capsys.readouterr().out
+    assert main(["zoo", "check", str(path), "--repair"]) == 1
+    assert len(zoo.load(path)) == 2  # the damaged network is gone, the others untouched
+    with ThreadPoolExecutor(1) as pool:
+        zoo.build(spec, path, pool, progress=False)  # re-trains network 1 only
+    after = zoo.load(path)
+    assert main(["zoo", "check", str(path)]) == 0
+    for i in range(3):  # seeded per network: the re-trained one equals the original
+        assert after.curve("val_acc")[i].tolist() == before.curve("val_acc")[i].tolist()
+
+
+def test_a_zoo_in_a_read_only_folder_loads(tmp_path):
+    import os
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    with ThreadPoolExecutor(1) as pool:
+        zoo.build(replace(DEMO, n_networks=1), folder / "z.sqlite", pool, progress=False)
+    os.chmod(folder, 0o555)
+    try:
+        if os.access(folder, os.W_OK):
+            pytest.skip("running as a user who writes anywhere (root)")
+        assert len(zoo.load(folder / "z.sqlite")) == 1
+    finally:
+        os.chmod(folder, 0o755)
