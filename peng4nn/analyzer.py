@@ -68,11 +68,16 @@ class Decision:
     converged: bool  # the estimate is a converged prediction A_P (not the e_max fallback)
     estimate: float  # A_P if converged; max a_V at e_max; else the latest a_P (or a_V)
     epoch: float  # epoch of the observation that produced this decision
+    # False: the latest fit did not describe the curve (`curve.CurveFit.describes_curve`), so
+    # the estimate is the last observed accuracy, not an invented extrapolation (issue 17)
+    described: bool = True
 
 
 def latest_estimate(val_acc: np.ndarray, predictions: np.ndarray) -> float:
-    """The most recent successful prediction, else the last observed accuracy."""
-    fitted = predictions[np.isfinite(predictions)]
+    """The most recent successful prediction within the feasible [0, 100] %, else the last
+    observed accuracy (a prediction above 100, which condition 1 rejects, is never an
+    estimate: issue 17)."""
+    fitted = predictions[np.isfinite(predictions) & (predictions >= 0) & (predictions <= 100)]
     return float(fitted[-1]) if len(fitted) else float(val_acc[-1])
 
 

@@ -20,6 +20,11 @@ B_BOUNDS = (1.0, np.inf)  # b < 1 would decrease to -inf
 C_BOUNDS = (0.0, np.inf)  # left shifts are not needed once x starts at 1
 INITIAL = (10.0, 1.001, 100.0)  # (a, b, c) initial values, Sec. III-B-2
 C_MIN = 3  # minimum number of points to fit (Algorithm 1, line 4)
+# Departure (issue 17): a fit that does not describe the curve is not used as a prediction:
+# one worse than the curve's mean (R² < 0), or one that misses the last observation by more
+# than LAST_TOLERANCE points (a falling curve, which a − b^(c − x) with b ≥ 1 cannot follow:
+# its best fit is flat at the mean, "predicting" 51 for a curve falling from 90 to 10).
+LAST_TOLERANCE = 5.0
 
 
 def f(x, a, b, c):
@@ -40,6 +45,13 @@ class CurveFit:
     a: float
     b: float
     c: float
+    r2: float = 1.0  # of the fit on the history it was fitted to (1 for a constant history)
+    last_error: float = 0.0  # |fitted − observed| at the last observation, points
+
+    @property
+    def describes_curve(self) -> bool:
+        """Whether the fit is usable as a prediction (see `LAST_TOLERANCE`)."""
+        return self.r2 >= -1e-6 and self.last_error <= LAST_TOLERANCE  # R² 0: flat at the mean
 
     def __call__(self, x):
         """The fitted curve at `x`."""
@@ -96,4 +108,8 @@ def fit(epochs, val_acc, *, max_evaluations: int | None = None) -> CurveFit | No
         return None
     if not np.isfinite(params).all():
         return None
-    return CurveFit(*map(float, params))
+    fitted = f(rescale(e), *params)
+    ss_tot, sse = float(np.sum((acc - acc.mean()) ** 2)), float(np.sum((acc - fitted) ** 2))
+    tiny = 1e-9 * len(acc)  # a constant history, up to rounding: any near-exact fit is R² 1
+    r2 = 1.0 - sse / ss_tot if ss_tot > tiny else (1.0 if sse <= 1e3 * tiny else -np.inf)
+    return CurveFit(*map(float, params), r2=r2, last_error=float(abs(fitted[-1] - acc[-1])))

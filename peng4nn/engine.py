@@ -11,6 +11,7 @@ stops it when the engine says so. The zoo stores accuracies as fractions: `to_pe
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -18,6 +19,8 @@ import numpy as np
 
 from peng4nn import curve
 from peng4nn.analyzer import TABLE_II, AnalyzerSettings, Decision, analyze
+
+UNITS = ("percent", "fraction")
 
 
 def to_percent(fraction) -> np.ndarray:
@@ -40,32 +43,60 @@ def to_fraction(percent) -> np.ndarray:
 class Engine:
     """Follows one network: its history H and the latest decision."""
 
-    def __init__(self, settings: AnalyzerSettings = TABLE_II):
-        self.settings = settings
+    def __init__(self, settings: AnalyzerSettings = TABLE_II, unit: str = "percent"):
+        """`unit`: how `observe` receives accuracies: ``percent`` (the paper's) or
+        ``fraction``; values outside the unit's range are refused, and percent values that
+        all look like fractions after a whole epoch draw a warning."""
+        if unit not in UNITS:
+            raise ValueError(f"unit={unit!r}: expected one of {UNITS}")
+        self.settings, self.unit = settings, unit
         self.epochs: list[float] = []
         self.val_acc: list[float] = []
         self.val_loss: list[float] = []
         self.predictions: list[float] = []  # a_P per observation, NaN where the fit failed
         self.fits: list[curve.CurveFit | None] = []
         self.decision: Decision | None = None
+        self._warned = False
 
     def observe(self, epoch: float, val_acc: float, val_loss: float) -> Decision:
-        """Record one validation (accuracy in percent) and decide (Algorithms 1 and 2)."""
+        """Record one validation (accuracy in the engine's unit) and decide (Algorithms 1
+        and 2). Decisions and estimates are in percent."""
         if self.decision is not None and self.decision.stop:
             raise RuntimeError(f"the engine already stopped at epoch {self.decision.epoch}")
         if not np.isfinite(val_loss):
             raise ValueError(f"validation loss at epoch {epoch} is not finite ({val_loss})")
+        val_acc = self._percent(val_acc, epoch)
         epochs, acc = curve.check_history([*self.epochs, epoch], [*self.val_acc, val_acc])
         self.epochs.append(float(epoch))
         self.val_acc.append(float(val_acc))
         self.val_loss.append(float(val_loss))
         fitted = curve.fit(epochs, acc)
         self.fits.append(fitted)
-        self.predictions.append(np.nan if fitted is None else fitted.a)
-        self.decision = analyze(
+        usable = fitted is not None and fitted.describes_curve
+        self.predictions.append(fitted.a if usable else np.nan)
+        decision = analyze(
             epochs, acc, np.array(self.val_loss), np.array(self.predictions), self.settings
         )
+        if fitted is not None and not usable and not decision.stop:
+            decision = replace(decision, estimate=float(acc[-1]), described=False)
+        self.decision = decision
         return self.decision
+
+    def _percent(self, value: float, epoch: float) -> float:
+        if self.unit == "fraction":
+            if not 0 <= value <= 1:
+                raise ValueError(f"accuracy {value} at epoch {epoch}: expected a fraction (0..1)")
+            return 100.0 * value
+        if not 0 <= value <= 100:
+            raise ValueError(f"accuracy {value} at epoch {epoch}: expected percent in [0, 100]")
+        if epoch >= 1 and max([*self.val_acc, value]) <= 1 and not self._warned:
+            self._warned = True
+            warnings.warn(
+                "every accuracy so far is at most 1 %: fractions given as percent? "
+                "Use Engine(unit='fraction')",
+                stacklevel=3,
+            )
+        return float(value)
 
     def run(self, step: Callable[[], tuple[float, float, float] | None]) -> Decision | None:
         """Call `step()` (train E more epochs, return (epoch, val_acc %, val_loss), or None when

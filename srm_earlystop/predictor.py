@@ -38,6 +38,7 @@ class SRMPredictor(Predictor):
         return self
 
     def predict(self, zoo: Zoo, budget: float) -> np.ndarray:
-        """The SRM's mean prediction from each network's first τ points."""
+        """The SRM's mean prediction from each network's first τ points, bounded to the
+        feasible accuracies [0, 1] (a regressor can step outside them; issue 17)."""
         mean, _ = self.srm_.predict(zoo.curve("val_acc"), zoo.table, self.tau_)
-        return mean
+        return np.clip(mean, 0.0, 1.0)

@@ -237,3 +237,29 @@ def test_a_zoo_in_a_read_only_folder_loads(tmp_path):
         assert len(zoo.load(folder / "z.sqlite")) == 1
     finally:
         os.chmod(folder, 0o755)
+
+
+def test_peng4nn_estimates_stay_in_range_and_refuse_the_wrong_unit():
+    import numpy as np
+
+    from peng4nn import Engine, replay
+
+    epochs = np.arange(1, 21) * 0.5
+    loss = np.linspace(2.0, 1.0, 20)
+    flat = replay(epochs, np.full(20, 100.0), loss).decision  # a − b^(c − x) fits a = 101
+    assert flat.estimate <= 100.0
+    falling = replay(epochs, np.linspace(90, 10, 20), loss)
+    assert falling.decision.estimate == pytest.approx(10.0)  # the last value, not the fit's 51
+    assert not falling.decision.described  # and it says so
+    assert all(np.isnan(falling.predictions[3:]))  # no fit described the curve
+    with pytest.raises(ValueError, match=r"accuracy 1.5 at epoch 0.5: expected a fraction"):
+        Engine(unit="fraction").observe(0.5, 1.5, 1.0)
+    with pytest.raises(ValueError, match="expected percent in"):
+        Engine().observe(0.5, 120.0, 1.0)
+    engine = Engine()
+    engine.observe(0.5, 0.41, 2.0)
+    with pytest.warns(UserWarning, match="fractions given as percent"):
+        engine.observe(1.0, 0.52, 1.9)
+    fractions = Engine(unit="fraction")
+    fractions.observe(0.5, 0.41, 2.0)
+    assert fractions.val_acc == [41.0]
