@@ -3,15 +3,33 @@ lookups each package's settings table shares. A table maps scale -> dataset -> s
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
+
 from common import data
 
 
-def settings(table: dict, dataset: str, scale: str):
-    """The settings of `dataset` at `scale`; ValueError listing what the table knows."""
+def settings(table: dict, dataset: str, scale: str, **overrides):
+    """The settings of `dataset` at `scale`, with any field of them replaced by a keyword
+    that is not None (the chapters' ``n_networks`` and ``epochs`` parameters); ValueError
+    listing what the table knows, or naming an unknown or invalid override."""
     if scale not in table or dataset not in table[scale]:
         known = {s: sorted(d) for s, d in table.items()}
         raise ValueError(f"no {scale!r} settings for {dataset!r}; known: {known}")
-    return table[scale][dataset]
+    return override(table[scale][dataset], **overrides)
+
+
+def override(settings, **overrides):
+    """`settings` (a dataclass) with the given non-None fields replaced, checked: sizes and
+    epochs must be positive."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    known = {f.name for f in fields(settings)}
+    unknown = set(given) - known
+    if unknown:
+        raise ValueError(f"unknown settings {sorted(unknown)}; expected some of {sorted(known)}")
+    for name in ("n_networks", "epochs"):
+        if name in given and not given[name] > 0:
+            raise ValueError(f"{name}={given[name]!r}: expected a number > 0")
+    return replace(settings, **given)
 
 
 def datasets(table: dict, scale: str, root=None) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from common import scales
 from common.zoo import ZooSpec
 
 
@@ -79,18 +80,22 @@ SCALES = {
 PROBES = ("weight_stats", "fh")  # W̃_L for the weights GBM, Cao's estimate
 
 
-def scale_of(scale: str) -> Scale:
-    """The settings of `scale`; ValueError naming the known scales."""
+def scale_of(scale: str, n_networks: int | None = None, epochs: float | None = None) -> Scale:
+    """The settings of `scale`; ValueError naming the known scales. `n_networks` (both
+    zoos) and `epochs` override the scale's when given (the chapter's parameters)."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; expected one of {sorted(SCALES)}")
-    return SCALES[scale]
+    s = SCALES[scale]
+    n = {"n_architectures": n_networks, "n_hyperparameters": n_networks}
+    return scales.override(s, **n, epochs=None if epochs is None else float(epochs))
 
 
-def zoo_specs(scale: str, seed: int = 0, dataset: str | None = None) -> dict[str, ZooSpec]:
+def zoo_specs(scale: str | Scale, seed: int = 0, dataset: str | None = None) -> dict[str, ZooSpec]:
     """The two zoos of the chapter, with the validation curve every half epoch and the probes
     every method needs: architectures vary (``blocks``) or hyperparameters do (``smallcnn``).
-    `dataset` replaces the scale's own (digits at book scale, CIFAR-10 at paper scale)."""
-    s = scale_of(scale)
+    `scale` is a name of `SCALES` or a `Scale`; `dataset` replaces the scale's own (digits at
+    book scale, CIFAR-10 at paper scale)."""
+    s = scale_of(scale) if isinstance(scale, str) else scale
     dataset = dataset or s.dataset
     common = {"seed": seed, "epochs": s.epochs, "eval_every": 0.5, "probes": PROBES}
     options = {"base_width": s.base_width, "max_params": s.max_params}

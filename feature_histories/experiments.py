@@ -77,9 +77,10 @@ SCALES = {
 }
 
 
-def scale_of(dataset: str, scale: str) -> Scale:
-    """The settings of `dataset` at `scale`."""
-    return scales.settings(SCALES, dataset, scale)
+def scale_of(dataset: str, scale: str, **overrides) -> Scale:
+    """The settings of `dataset` at `scale`; keywords that are not None replace fields
+    (the chapters' ``n_networks`` and ``epochs`` parameters)."""
+    return scales.settings(SCALES, dataset, scale, **overrides)
 
 
 def default_datasets(scale: str, root=None) -> list[str]:
@@ -92,9 +93,9 @@ def zoo_dataset(datasets) -> str:
     return next(d for d in datasets if any(d in v and v[d].n_networks for v in SCALES.values()))
 
 
-def zoo_spec(dataset: str, scale: str, seed: int = 0) -> zoo.ZooSpec:
+def zoo_spec(dataset: str, scale: str, seed: int = 0, **overrides) -> zoo.ZooSpec:
     """The ``nb201`` zoo with the ``fh`` probe, evaluated every epoch."""
-    s = scale_of(dataset, scale)
+    s = scale_of(dataset, scale, **overrides)
     if not s.n_networks:
         raise ValueError(f"no nb201 zoo at {scale!r} scale on {dataset!r}")
     return zoo.ZooSpec(

@@ -146,9 +146,10 @@ SCALES = {
 }
 
 
-def scale_of(dataset: str, scale: str) -> Scale:
-    """The settings of `dataset` at `scale`."""
-    return scales.settings(SCALES, dataset, scale)
+def scale_of(dataset: str, scale: str, **overrides) -> Scale:
+    """The settings of `dataset` at `scale`; keywords that are not None replace fields
+    (the chapters' ``n_networks`` and ``epochs`` parameters)."""
+    return scales.settings(SCALES, dataset, scale, **overrides)
 
 
 def default_datasets(scale: str, root=None) -> list[str]:
@@ -156,10 +157,10 @@ def default_datasets(scale: str, root=None) -> list[str]:
     return scales.datasets(SCALES, scale, root)
 
 
-def zoo_spec(dataset: str, scale: str, seed: int = 0) -> zoo.ZooSpec:
+def zoo_spec(dataset: str, scale: str, seed: int = 0, **overrides) -> zoo.ZooSpec:
     """The ``blocks`` zoo of `dataset` at `scale` (options at the paper's values are left
     out of the spec, so the book's digits zoo is the comparison chapter's)."""
-    s = scale_of(dataset, scale)
+    s = scale_of(dataset, scale, **overrides)
     options = {"base_width": s.base_width, "max_params": s.max_params}
     options |= {"train_fraction": s.train_fraction} if s.train_fraction != 1.0 else {}
     options |= {"lr": s.lr, "optimizer": s.optimizer} if (s.lr, s.optimizer) != (0.1, "sgd") else {}

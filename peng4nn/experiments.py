@@ -10,7 +10,7 @@ Fashion-MNIST on a training subset, 20 epochs, narrow networks, on a 2-core CPU)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -127,11 +127,7 @@ def zoo_spec(dataset: str, scale: str = "book", seed: int = 0, **overrides) -> z
     """The ``peng4nn`` zoo of `dataset` at `scale`; any `Scale` field can be overridden."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; expected one of {sorted(SCALES)}")
-    unknown = set(overrides) - {f.name for f in fields(Scale)}
-    if unknown:
-        known = [f.name for f in fields(Scale)]
-        raise ValueError(f"unknown settings {sorted(unknown)}; expected some of {known}")
-    s = replace(SCALES[scale].get(dataset, Scale()), **overrides)
+    s = scales.override(SCALES[scale].get(dataset, Scale()), **overrides)
     return zoo.ZooSpec(
         "peng4nn",
         dataset,

@@ -108,14 +108,20 @@ SCALES = {
 }
 
 
-def scale_of(dataset: str, scale: str) -> Scale:
-    """The settings of `dataset` at `scale`."""
-    return scales.settings(SCALES, dataset, scale)
+def scale_of(dataset: str, scale: str, **overrides) -> Scale:
+    """The settings of `dataset` at `scale`; keywords that are not None replace fields
+    (the chapters' ``n_networks`` and ``epochs`` parameters)."""
+    return scales.settings(SCALES, dataset, scale, **overrides)
 
 
-def zoo_spec(dataset: str, scale: str, seed: int = 0) -> zoo.ZooSpec:
+def default_datasets(scale: str, root=None) -> list[str]:
+    """The scale's datasets present under the data root (the chapter runs on the first)."""
+    return scales.datasets(SCALES, scale, root)
+
+
+def zoo_spec(dataset: str, scale: str, seed: int = 0, **overrides) -> zoo.ZooSpec:
     """The ``metaqnn`` zoo of the scale, validated every epoch."""
-    s = scale_of(dataset, scale)
+    s = scale_of(dataset, scale, **overrides)
     options = {"width": s.width, "max_layers": s.max_layers}
     options |= {"min_field": s.min_field} if s.min_field else {}
     return zoo.ZooSpec(

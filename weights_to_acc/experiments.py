@@ -167,9 +167,10 @@ SCALES = {
 }
 
 
-def scale_of(dataset: str, scale: str) -> Scale:
-    """The settings of `dataset` at `scale`."""
-    return scales.settings(SCALES, dataset, scale)
+def scale_of(dataset: str, scale: str, **overrides) -> Scale:
+    """The settings of `dataset` at `scale`; keywords that are not None replace fields
+    (the chapters' ``n_networks`` and ``epochs`` parameters)."""
+    return scales.settings(SCALES, dataset, scale, **overrides)
 
 
 def default_datasets(scale: str, root=None) -> list[str]:
@@ -177,9 +178,11 @@ def default_datasets(scale: str, root=None) -> list[str]:
     return scales.datasets(SCALES, scale, root)
 
 
-def zoo_spec(dataset: str, scale: str, seed: int = 0, filters: int = FILTERS) -> zoo.ZooSpec:
+def zoo_spec(
+    dataset: str, scale: str, seed: int = 0, filters: int = FILTERS, **overrides
+) -> zoo.ZooSpec:
     """The ``smallcnn`` zoo of the scale: final weights and W̃_L kept, inputs in [−1, 1]."""
-    s = scale_of(dataset, scale)
+    s = scale_of(dataset, scale, **overrides)
     n = s.n_networks if filters == FILTERS else s.wide_networks
     options = {"filters": filters, "subset": s.subset}
     return zoo.ZooSpec(

@@ -179,3 +179,47 @@ def test_relative_data_roots_become_absolute_for_the_kernels(monkeypatch, tmp_pa
     book.absolute_env()
     assert os.environ["NNPERF_DATA"] == str((tmp_path / "../data").resolve())
     assert "NNPERF_CACHE" not in os.environ
+
+
+COMMON_PARAMETERS = {"scale", "datasets", "device", "seed", "cache", "n_networks", "epochs"}
+
+
+@pytest.mark.parametrize("name", sorted(CHAPTERS))
+def test_every_chapter_takes_the_same_parameters(name):
+    nb = nbformat.read(CHAPTERS[name], as_version=4)
+    (cell,) = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    names = {t.id for node in ast.parse(cell.source).body for t in node.targets}
+    assert names == COMMON_PARAMETERS, names ^ COMMON_PARAMETERS
+
+
+@pytest.mark.parametrize(
+    "package", ["peephole", "srm_earlystop", "feature_histories", "weights_to_acc", "peng4nn"]
+)
+def test_zoo_size_and_epochs_overrides_take_effect(package):
+    import importlib
+
+    experiments = importlib.import_module(f"{package}.experiments")
+    spec = experiments.zoo_spec("digits", "smoke", 0, n_networks=5, epochs=3)
+    assert (spec.n_networks, spec.epochs) == (5, 3)
+    assert experiments.zoo_spec("digits", "smoke", 0, n_networks=None) == experiments.zoo_spec(
+        "digits", "smoke", 0
+    )
+    with pytest.raises(ValueError, match="unknown settings"):
+        experiments.zoo_spec("digits", "smoke", 0, n_nets=5)
+    with pytest.raises(ValueError, match="n_networks=0: expected a number > 0"):
+        experiments.zoo_spec("digits", "smoke", 0, n_networks=0)
+
+
+def test_a_chapter_run_with_overrides_builds_the_zoo_it_was_asked_for(tmp_path, monkeypatch):
+    """`papermill srm_earlystop/replication.ipynb out.ipynb -p n_networks 12 -p epochs 3`."""
+    from common import zoo
+    from srm_earlystop import experiments
+
+    monkeypatch.setenv("NNPERF_CACHE", str(tmp_path / "cache"))
+    parameters = {"scale": "smoke", "n_networks": 12, "epochs": 3}
+    outcome = book.execute("srm_earlystop", CHAPTERS["srm_earlystop"], tmp_path, parameters)
+    assert outcome.error is None, outcome.error
+    spec = experiments.zoo_spec("digits", "smoke", 0, n_networks=12, epochs=3)
+    assert len(zoo.load(zoo.cache_path(spec, tmp_path / "cache" / "zoos"))) == 12
+    text = outcome.output.read_text()
+    assert "MetaQNN networks on digits, 3 epochs" in text
