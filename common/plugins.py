@@ -8,6 +8,7 @@ the paper packages declare without importing them by hand.
 
 from __future__ import annotations
 
+from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -26,3 +27,16 @@ def lookup(registry: dict[str, Any], group: str, name: str, what: str) -> Any:
         known = sorted(set(registry) | {e.name for e in entry_points(group=group)})
         raise ValueError(f"unknown {what} {name!r}; known: {known}")
     return registry[name]
+
+
+def lazy_exports(package: str, exports: dict[str, str]):
+    """``(__all__, __getattr__)`` for a package whose entry points (name -> module) are
+    imported on first use (PEP 562), so that importing the package stays cheap and worker
+    processes that need only its zoo family do not load the rest."""
+
+    def __getattr__(name: str):
+        if name not in exports:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        return getattr(import_module(exports[name]), name)
+
+    return sorted(exports), __getattr__

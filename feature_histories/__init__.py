@@ -10,21 +10,15 @@ proxy) and `experiments` (the replication; ``replication.ipynb`` calls it).
 Paper text: ../shared/papers/003_7daf96b41e009c9c.txt.
 """
 
-# Entry points, imported on first use (PEP 562) so that importing the package stays cheap
-# and worker processes that only need its zoo family do not load the rest.
-_EXPORTS = {
-    "History": "feature_histories.history",
-    "estimates": "feature_histories.proxy",
-    "ProxySettings": "feature_histories.proxy",
-    "FeatureHistoryPredictor": "feature_histories.probe",
-}
-__all__ = sorted(_EXPORTS)
+from common.plugins import lazy_exports
 
-
-def __getattr__(name: str):
-    """Import an entry point of `__all__` from its module on first use."""
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    return getattr(import_module(_EXPORTS[name]), name)
+# entry points, imported on first use
+__all__, __getattr__ = lazy_exports(
+    __name__,
+    {
+        "History": "feature_histories.history",
+        "estimates": "feature_histories.proxy",
+        "ProxySettings": "feature_histories.proxy",
+        "FeatureHistoryPredictor": "feature_histories.probe",
+    },
+)

@@ -8,21 +8,15 @@ replication's tables and studies, Sec. 5; the notebook ``replication.ipynb`` cal
 Paper text: ../shared/papers/000_6c8989328307a429.txt.
 """
 
-# Entry points, imported on first use (PEP 562) so that importing the package stays cheap
-# and worker processes that only need its zoo family do not load the rest.
-_EXPORTS = {
-    "PeepholePredictor": "peephole.predictor",
-    "PeepholeConfig": "peephole.model",
-    "Peephole": "peephole.model",
-    "encode": "peephole.ulc",
-}
-__all__ = sorted(_EXPORTS)
+from common.plugins import lazy_exports
 
-
-def __getattr__(name: str):
-    """Import an entry point of `__all__` from its module on first use."""
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    return getattr(import_module(_EXPORTS[name]), name)
+# entry points, imported on first use
+__all__, __getattr__ = lazy_exports(
+    __name__,
+    {
+        "PeepholePredictor": "peephole.predictor",
+        "PeepholeConfig": "peephole.model",
+        "Peephole": "peephole.model",
+        "encode": "peephole.ulc",
+    },
+)

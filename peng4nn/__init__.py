@@ -9,23 +9,17 @@ Sec. IV-B), `family` (the random generator of Sec. IV-A-2, zoo family ``peng4nn`
 computations). Paper text: ../shared/papers/001_9847eaeac7ced414.txt.
 """
 
-# Entry points, imported on first use (PEP 562) so that importing the package stays cheap
-# and worker processes that only need its zoo family do not load the rest.
-_EXPORTS = {
-    "Engine": "peng4nn.engine",
-    "replay": "peng4nn.engine",
-    "train_live": "peng4nn.engine",
-    "AnalyzerSettings": "peng4nn.analyzer",
-    "TABLE_II": "peng4nn.analyzer",
-    "PEng4NNPredictor": "peng4nn.predictor",
-}
-__all__ = sorted(_EXPORTS)
+from common.plugins import lazy_exports
 
-
-def __getattr__(name: str):
-    """Import an entry point of `__all__` from its module on first use."""
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    return getattr(import_module(_EXPORTS[name]), name)
+# entry points, imported on first use
+__all__, __getattr__ = lazy_exports(
+    __name__,
+    {
+        "Engine": "peng4nn.engine",
+        "replay": "peng4nn.engine",
+        "train_live": "peng4nn.engine",
+        "AnalyzerSettings": "peng4nn.analyzer",
+        "TABLE_II": "peng4nn.analyzer",
+        "PEng4NNPredictor": "peng4nn.predictor",
+    },
+)

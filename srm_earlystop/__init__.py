@@ -9,24 +9,18 @@ Modules: `features` (Sec. 3.1), `regressors` (Appendix B), `srm` (SRMs and LOOCV
 tests and benchmarks). Paper text: ../shared/papers/002_83b21f32f066d45a.txt.
 """
 
-# Entry points, imported on first use (PEP 562) so that importing the package stays cheap
-# and worker processes that only need its zoo family do not load the rest.
-_EXPORTS = {
-    "SRM": "srm_earlystop.srm",
-    "should_stop": "srm_earlystop.early_stopping",
-    "stop_probability": "srm_earlystop.early_stopping",
-    "FHyperband": "srm_earlystop.fhyperband",
-    "FHyperbandSettings": "srm_earlystop.fhyperband",
-    "SRMPredictor": "srm_earlystop.predictor",
-    "LCEPredictor": "srm_earlystop.lce",
-}
-__all__ = sorted(_EXPORTS)
+from common.plugins import lazy_exports
 
-
-def __getattr__(name: str):
-    """Import an entry point of `__all__` from its module on first use."""
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    return getattr(import_module(_EXPORTS[name]), name)
+# entry points, imported on first use
+__all__, __getattr__ = lazy_exports(
+    __name__,
+    {
+        "SRM": "srm_earlystop.srm",
+        "should_stop": "srm_earlystop.early_stopping",
+        "stop_probability": "srm_earlystop.early_stopping",
+        "FHyperband": "srm_earlystop.fhyperband",
+        "FHyperbandSettings": "srm_earlystop.fhyperband",
+        "SRMPredictor": "srm_earlystop.predictor",
+        "LCEPredictor": "srm_earlystop.lce",
+    },
+)
