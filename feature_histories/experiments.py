@@ -269,39 +269,3 @@ def search_table(z: zoo.Zoo, s: Scale, seed: int = 0) -> pd.DataFrame:
     out = pd.DataFrame(rows)
     out.attrs["best in zoo %"] = 100 * np.nanmax(z.target("test_acc"))
     return out
-
-
-def summary(
-    reached: dict, overheads: dict, errors: pd.DataFrame, searches: pd.DataFrame, scale: str
-) -> pd.DataFrame:
-    """What held: each claim with the paper's number and ours (and our scale)."""
-    last = errors[errors.epoch == errors.epoch.min()].set_index("estimate")["Kendall tau"]
-    gain = searches.pivot(index="search", columns="proxy", values="accuracy %")
-    rows = [
-        {
-            "claim": "the ensemble reaches the final accuracy sooner",
-            "paper": PAPER["fig2"],
-            "ours": f"original at epoch {reached['original']:g}, ensemble at "
-            f"{reached['ensemble']:g} ({reached['speed-up']:.2f}×)",
-        },
-        {
-            "claim": "proxy overhead per epoch",
-            "paper": "< 0.5 epoch",
-            "ours": f"{overheads['proxy / epoch']:.2f} epoch",
-        },
-        {
-            "claim": "first-epoch ranking: ensemble vs original (τ)",
-            "paper": "ensemble higher",
-            "ours": f"{last['ensemble']:.2f} vs {last['original']:.2f}",
-        },
-        {
-            "claim": "search with the proxy finds better networks",
-            "paper": "+0.1 to +0.4 pts",
-            "ours": ", ".join(
-                f"{k}: {gain.loc[k, True] - gain.loc[k, False]:+.2f} pts" for k in gain.index
-            ),
-        },
-    ]
-    out = pd.DataFrame(rows)
-    out["our scale"] = scale
-    return out

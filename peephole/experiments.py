@@ -204,16 +204,6 @@ def split(z: zoo.Zoo, s: Scale, seed: int = 0) -> tuple[zoo.Zoo, zoo.Zoo]:
     return z.subset(np.sort(order[:cut])), z.subset(np.sort(order[cut:]))
 
 
-def table2(train_zoo: zoo.Zoo, val_zoo: zoo.Zoo, paper_dataset: str = "cifar10"):
-    """Statistics of the final validation accuracies (Table 2), the paper's beside ours."""
-    columns = {}
-    for name, z in (("train", train_zoo), ("validation", val_zoo)):
-        acc = z.target("final_val_acc")
-        columns[f"ours ({name})"] = [len(acc), acc.mean(), acc.std(), acc.min(), acc.max()]
-        columns[f"paper {paper_dataset} ({name})"] = PAPER["table2"][paper_dataset][name]
-    return pd.DataFrame(columns, index=["Size", "Mean", "Std", "Min", "Max"])
-
-
 def peephole_predictor(s: Scale, device="auto", seed: int = 0) -> PeepholePredictor:
     """Peephole at the scale's size (Sec. 5.1's network, the scale's epochs)."""
     config = replace(model.SEC_5_1, epochs=s.predictor_epochs, seed=seed)
@@ -412,37 +402,3 @@ def select_and_transfer(
             }
         )
     return pd.DataFrame(out), len(drawn)
-
-
-def summary(tables: dict[str, pd.DataFrame], transfer: pd.DataFrame | None, scale: str):
-    """What held: each claim of Sec. 5 with the paper's number and ours (and our scale)."""
-    rows = []
-    for dataset, t in tables.items():
-        ours, paper = (
-            t.set_index("method"),
-            PAPER["table4" if paper_dataset(dataset) == "mnist" else "table3"],
-        )
-        for other in ours.index.drop("Peephole"):
-            for col, k in (("Tau", 1), ("R2", 2), ("MSE", 0)):
-                theirs = paper["Peephole"][k], paper[PAPER_NAME.get(other, other)][k]
-                rows.append(
-                    {
-                        "dataset": dataset,
-                        "claim": f"Peephole vs {other}: {col}",
-                        "paper": f"{theirs[0]:.4f} vs {theirs[1]:.4f}",
-                        "ours": f"{ours.loc['Peephole', col]:.4f} vs {ours.loc[other, col]:.4f}",
-                    }
-                )
-    if transfer is not None:
-        acc = transfer.set_index("network").iloc[:, -1]
-        rows.append(
-            {
-                "dataset": acc.name.removeprefix("test accuracy on "),
-                "claim": "selected network vs VGG-style (accuracy)",
-                "paper": "71.91 % vs 71.55 % (ImageNet top-1)",
-                "ours": f"{acc.iloc[0]:.4f} vs {acc.loc['VGG-style']:.4f}",
-            }
-        )
-    out = pd.DataFrame(rows)
-    out["our scale"] = scale
-    return out

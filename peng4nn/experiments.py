@@ -271,39 +271,3 @@ def live_demo(
         "full run best val acc (%)": float(to_percent(np.max(full.curves["val_acc"]))),
         "wall-clock saved (%)": 100 * (1 - live.wall_time / full.wall_time),
     }
-
-
-def summary(tables: dict[str, pd.DataFrame], scale: str) -> pd.DataFrame:
-    """What held: each claim of Sec. IV with the paper's number and ours (and our scale)."""
-    rows = []
-    for name, t in tables.items():
-        top = top_sets(t)
-        rows += [
-            {
-                "dataset": name,
-                "claim": "mean epochs saved vs MENNDL (%)",
-                "paper": PAPER["mean_epochs_saved_percent"].get(name, "61–82"),
-                "ours": round(t["epochs_saved_percent"].mean(), 1),
-            },
-            {
-                "dataset": name,
-                "claim": "throughput gain (×)",
-                "paper": PAPER["throughput_gain"].get(name, "2.5–5"),
-                "ours": round(throughput_gain(t), 2),
-            },
-            {
-                "dataset": name,
-                "claim": "top 10/20/30 % overlap",
-                "paper": "0.74–0.97",
-                "ours": " / ".join(f"{v:.2f}" for v in top["overlap"]),
-            },
-            {
-                "dataset": name,
-                "claim": "top-set mean accuracy gap (points)",
-                "paper": "0.2–0.83",
-                "ours": " / ".join(f"{v:.2f}" for v in top["gap_points"]),
-            },
-        ]
-    out = pd.DataFrame(rows)
-    out["our scale"] = scale
-    return out

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from common import archs, compare
-from peephole import blocks, experiments, model
+from peephole import blocks, experiments, model, report
 from peephole.predictor import zoo_codes
 from tests.conftest import build_in_process
 from tests.peephole.test_model import CODES, TARGET
@@ -34,7 +34,7 @@ def test_split_is_disjoint_and_table2_matches_numpy(smoke_zoo):
     train, held = experiments.split(smoke_zoo, SMOKE)
     assert set(train.table.idx).isdisjoint(held.table.idx)
     assert len(train) + len(held) == np.isfinite(smoke_zoo.target("final_val_acc")).sum()
-    t2 = experiments.table2(train, held, "mnist")
+    t2 = report.table2(train, held, "mnist")
     acc = held.target("final_val_acc")
     expected = [len(acc), acc.mean(), acc.std(), acc.min(), acc.max()]
     assert np.allclose(t2["ours (validation)"], expected)
