@@ -22,6 +22,8 @@ def override(settings, **overrides):
     """`settings` (a dataclass) with the given non-None fields replaced, checked: sizes and
     epochs must be positive."""
     given = {k: v for k, v in overrides.items() if v is not None}
+    if not given:
+        return settings
     known = {f.name for f in fields(settings)}
     unknown = set(given) - known
     if unknown:

@@ -12,6 +12,7 @@ it ran, as in Li et al. and Baker et al. (Appendix C, Algorithm 2).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
@@ -195,14 +196,22 @@ def outcome(result: SearchResult, truth: np.ndarray, max_resource: int) -> dict:
     }
 
 
+def import_optuna():
+    """Optuna, imported without tqdm's "IProgress not found" warning: Optuna imports
+    ``tqdm.auto``, which in a kernel without ipywidgets would print it on the book's pages."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        import optuna
+    return optuna
+
+
 def median_pruner_search(
     objective: ZooObjective, n_trials: int, seed: int = 0, warmup: int = 1
 ) -> SearchResult:
     """Optuna's MedianPruner (the practitioner's default) over a replayed zoo: configurations
     drawn at random, each stopped when its value falls below the median of earlier trials
     at the same epoch."""
-    import optuna
-
+    optuna = import_optuna()
     n, R = len(objective.values), objective.max_epochs
     sample = sampler_without_replacement(n, seed)
     result = SearchResult()

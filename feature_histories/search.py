@@ -18,12 +18,13 @@ first time it is asked for (so nothing is trained twice), for searches beyond a 
 from __future__ import annotations
 
 import numpy as np
-import optuna
 
 from common import search, zoo
 from common.zoo import Zoo
 from feature_histories.nb201 import EDGES, OPS, cell_of
 from feature_histories.proxy import KINDS
+
+optuna = search.import_optuna()
 
 
 def signal(zoo: Zoo, proxy: bool) -> np.ndarray:
