@@ -33,6 +33,22 @@ class DatasetNotFoundError(FileNotFoundError):
     """A dataset's files are missing under the data root and could not be downloaded."""
 
 
+class DatasetCorruptError(ValueError):
+    """A dataset's files are all there but cannot be read (corrupt or truncated)."""
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether a dataset loads without a download, and why not (true when it does)."""
+
+    name: str
+    ok: bool
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
 @dataclass(frozen=True)
 class Splits:
     """Train / validation / test tensors of one dataset, ready for the trainer.
@@ -98,9 +114,16 @@ def _torchvision(name, cls_name, folder, expected, download, make):
     cls = getattr(tvd, cls_name)
     try:
         return make(cls, False)
-    except RuntimeError as not_found:
+    except Exception as failed:  # noqa: BLE001 - torchvision raises many kinds on bad files
+        there = [f for f in expected if (folder / f).exists() or (folder / f"{f}.gz").exists()]
+        if expected and len(there) == len(expected):  # all there, yet unreadable
+            raise DatasetCorruptError(
+                f"{name}: its files under {folder} cannot be read "
+                f"({type(failed).__name__}: {failed}); a corrupt or truncated copy? Replace "
+                "them, or delete them to download again"
+            ) from failed
         if not download:
-            raise _missing(name, folder, expected) from not_found
+            raise _missing(name, folder, expected) from failed
     try:
         return make(cls, True)
     except Exception as failed:  # noqa: BLE001 - any network or archive failure
@@ -242,22 +265,26 @@ def raw_arrays(name: str, root: str, download: bool = True) -> RawArrays:
     return arrays
 
 
-def available(name: str, root: str | os.PathLike | None = None) -> bool:
-    """Whether `name` can be loaded without downloading (its files are under the data root)."""
+def available(name: str, root: str | os.PathLike | None = None) -> Availability:
+    """Whether `name` can be loaded without downloading (its files are under the data root
+    and readable): true or false with the reason; it never raises for a bad file."""
     try:
         raw_arrays(name, str(data_root(root)), False)
-    except DatasetNotFoundError:
-        return False
-    return True
+    except (DatasetNotFoundError, DatasetCorruptError) as why:
+        return Availability(name, False, str(why))
+    except Exception as why:  # noqa: BLE001 - any other unreadable file: an answer, not a crash
+        return Availability(name, False, f"{name}: {type(why).__name__}: {why}")
+    return Availability(name, True)
 
 
 def present(names, root: str | os.PathLike | None = None) -> list[str]:
     """The datasets of `names` that load without a download, in order; each one skipped is
     logged, so a scale's notebook runs offline on what this machine has."""
-    found = [name for name in names if available(name, root)]
-    for name in [n for n in names if n not in found]:
-        log.warning("skipping %s: not found under %s (set NNPERF_DATA)", name, data_root(root))
-    return found
+    answers = [available(name, root) for name in names]
+    for answer in answers:
+        if not answer:
+            log.warning("skipping %s (set NNPERF_DATA): %s", answer.name, answer.reason)
+    return [a.name for a in answers if a]
 
 
 def load(

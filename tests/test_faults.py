@@ -263,3 +263,22 @@ def test_peng4nn_estimates_stay_in_range_and_refuse_the_wrong_unit():
     fractions = Engine(unit="fraction")
     fractions.observe(0.5, 0.41, 2.0)
     assert fractions.val_acc == [41.0]
+
+
+def test_a_truncated_dataset_is_named_as_corrupt_and_available_answers(tmp_path, monkeypatch):
+    from common import data
+
+    monkeypatch.setenv("NNPERF_CACHE", str(tmp_path / "cache"))
+    raw = tmp_path / "data" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"):
+        (raw / name).write_bytes(b"\x00\x00\x08\x03\x00\x00")  # a header cut short
+    for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        (raw / name).write_bytes(b"")
+    with pytest.raises(data.DatasetCorruptError, match="mnist: its files under .* cannot be read"):
+        data.raw_arrays("mnist", str(tmp_path / "data"), False)
+    answer = data.available("mnist", tmp_path / "data")
+    assert not answer and "corrupt or truncated" in answer.reason
+    missing = data.available("fashion_mnist", tmp_path / "data")
+    assert not missing and "fashion_mnist" in missing.reason.lower()
+    assert data.present(["digits", "mnist"], tmp_path / "data") == ["digits"]
