@@ -36,6 +36,7 @@ from common.metrics import all_metrics
 from common.scaling import summary
 from common.train import Recipe
 from common.zoo import TARGETS, Zoo
+from common.zoospec import is_whole
 
 log = logging.getLogger(__name__)
 
@@ -260,19 +261,15 @@ def _run_one(p: Predictor, train: Zoo, held: Zoo, truth: np.ndarray, budget: flo
 
 def _check_arguments(sizes: list, seeds: list, budgets) -> None:
     """ValueError naming any training size, seed or budget outside its domain."""
-    bad = [n for n in sizes if not _whole(n) or n < 1]
+    bad = [n for n in sizes if not is_whole(n) or n < 1]
     if not sizes or bad:
         raise ValueError(f"train_size {bad or sizes}: expected integers >= 1")
-    bad = [s for s in seeds if not _whole(s) or s < 0]
+    bad = [s for s in seeds if not is_whole(s) or s < 0]
     if not seeds or bad:
         raise ValueError(f"seed {bad or seeds}: expected integers >= 0")
     bad = [b for b in budgets if not np.isfinite(b) or b < 0]
     if bad:
         raise ValueError(f"budgets {bad}: expected finite epochs >= 0")
-
-
-def _whole(value) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 def evaluate(

@@ -61,7 +61,8 @@ register_family("demo", demo_family)
 # ----------------------------------------------------------------------------- spec
 
 
-def _is_int(value) -> bool:
+def is_whole(value) -> bool:
+    """Whether `value` is an integer (Python or NumPy; a bool is not one)."""
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
@@ -95,22 +96,22 @@ class ZooSpec:
         object.__setattr__(self, "probes", tuple(self.probes))
         val = self.val_size
         checks = {
-            "n_networks": (_is_int(self.n_networks) and self.n_networks >= 0, "an integer >= 0"),
+            "n_networks": (is_whole(self.n_networks) and self.n_networks >= 0, "an integer >= 0"),
             "epochs": (_positive(self.epochs), "a finite number > 0"),
             "eval_every": (
                 _positive(self.eval_every) and self.eval_every <= self.epochs,
                 f"a finite number in (0, epochs={self.epochs}]",
             ),
             "val_size": (
-                (_is_int(val) and val >= 1) or (isinstance(val, float) and 0 < val < 1),
+                (is_whole(val) and val >= 1) or (isinstance(val, float) and 0 < val < 1),
                 "a fraction in (0, 1) or a number of images >= 1",
             ),
             "batch_size": (
-                self.batch_size is None or (_is_int(self.batch_size) and self.batch_size >= 1),
+                self.batch_size is None or (is_whole(self.batch_size) and self.batch_size >= 1),
                 "an integer >= 1 (or None)",
             ),
-            "replicate": (_is_int(self.replicate) and self.replicate >= 0, "an integer >= 0"),
-            "seed": (_is_int(self.seed) and self.seed >= 0, "an integer >= 0"),
+            "replicate": (is_whole(self.replicate) and self.replicate >= 0, "an integer >= 0"),
+            "seed": (is_whole(self.seed) and self.seed >= 0, "an integer >= 0"),
         }
         for name, (ok, expected) in checks.items():
             if not ok:

@@ -96,30 +96,38 @@ def fit_size(s: Scale) -> int:
     return max(s.train_sizes) // 2
 
 
-def signals_and_rules(z: Zoo, s: Scale, seed: int = 0, dataset: str | None = None):
+def engine_replays(zoos: dict[str, Zoo], s: Scale, dataset: str | None = None) -> dict:
+    """PEng4NN's engine replayed once over every zoo's finished networks, with its chapter's
+    settings (`peng4nn.predictor.replay_zoo`): the stopping rule of the searches and the
+    table of `engine_alone` both read these."""
+    settings = peng4nn_settings(s, dataset)
+    return {space: replay_zoo(z.finished(), settings) for space, z in zoos.items()}
+
+
+def signals_and_rules(z: Zoo, s: Scale, engine: pd.DataFrame, seed: int = 0):
     """The Hyperband signals (the last seen value, the weights GBM fitted inside each
-    ordering, the feature-history ensemble) and the stopping rules (PEng4NN's engine) of one
-    finished zoo."""
+    ordering, the feature-history ensemble) and the stopping rules (PEng4NN's engine, from
+    its replay `engine`) of one finished zoo."""
     gbm = search.Fitted(WeightsPredictor("gbm", s.n_search, seed), fit_size(s))
     signals = {
         "last seen value": z.curve("val_acc"),
         "weights GBM": gbm,
         "feature histories": z.probe("fh")[..., KINDS.index("ensemble")],
     }
-    engine = replay_zoo(z, peng4nn_settings(s, dataset))
     stops = np.where(engine.stopped, engine.stop_epoch, np.nan)
     return signals, {"PEng4NN rule": (stops, engine.estimate.to_numpy())}
 
 
-def searches(zoos: dict[str, Zoo], s: Scale, seed: int = 0, dataset=None) -> pd.DataFrame:
+def searches(zoos: dict[str, Zoo], s: Scale, engines: dict, seed: int = 0) -> pd.DataFrame:
     """Every simulated search on every zoo's finished networks, `s.orderings` orders each
     (`common.search.replay_searches`, plus Baker et al.'s SRM rule, Δ = 0.95, whose first
-    `fit_size` networks train fully and train the SRMs). One row per (space, search,
-    ordering): selected network, regret, epochs charged, of which training a predictor."""
+    `fit_size` networks train fully and train the SRMs); `engines` from `engine_replays`.
+    One row per (space, search, ordering): selected network, regret, epochs charged, of
+    which training a predictor."""
     parts = {}
     for space, z in zoos.items():
         ok = z.finished()
-        signals, rules = signals_and_rules(ok, s, seed, dataset)
+        signals, rules = signals_and_rules(ok, s, engines[space], seed)
         truth = ok.target("final_val_acc")
         replayed = search.replay_searches(ok, signals, truth, s.orderings, rules=rules, seed=seed)
         n = fit_size(s)
@@ -145,17 +153,17 @@ def search_summaries(runs: pd.DataFrame, zoos: dict[str, Zoo], s: Scale) -> pd.D
     return pd.concat(parts, names=["space"]).reset_index(level=0).reset_index(drop=True)
 
 
-def engine_alone(zoos: dict[str, Zoo], s: Scale, dataset: str | None = None) -> pd.DataFrame:
-    """PEng4NN's engine replayed on every finished network with its own stopping rule: the
-    Kendall τ of its final estimates and the epochs it let each network train."""
+def engine_alone(zoos: dict[str, Zoo], engines: dict, s: Scale) -> pd.DataFrame:
+    """PEng4NN's engine on its own (`engines` from `engine_replays`), each network with its
+    own stopping rule: the Kendall τ of its final estimates and the epochs it let each
+    network train."""
     own = {}
     for space, z in zoos.items():
-        ok = z.finished()
-        engine = replay_zoo(ok, peng4nn_settings(s, dataset))
+        engine = engines[space]
         used = np.where(engine.stopped, engine.stop_epoch, s.epochs)
         own[space] = {
             "Kendall τ of its estimates": metrics.kendall_tau(
-                ok.target("final_val_acc"), engine.estimate.to_numpy()
+                z.finished().target("final_val_acc"), engine.estimate.to_numpy()
             ),
             "epochs per network": used.mean(),
             "of full training": used.mean() / s.epochs,

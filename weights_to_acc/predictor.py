@@ -54,6 +54,16 @@ def zoo_layout(zoo: Zoo):
 
 
 WEIGHT_FREE = ("hp", "lr")  # feature sets that read no weights
+
+
+def feature_matrix(zoo: Zoo, feature_set: str) -> np.ndarray:
+    """Feature set `feature_set` (of `features.FEATURE_SETS`) of every Small CNN of `zoo`:
+    its final weights in the zoo's layout, and/or its hyperparameter columns."""
+    weights = zoo.weights() if feature_set not in WEIGHT_FREE else None
+    parts = zoo_layout(zoo) if weights is not None else None
+    return features.matrix(feature_set, weights, zoo.table, parts)
+
+
 WITH_HYPERPARAMETERS = ("hp", "lr", "hp+W")
 
 
@@ -108,9 +118,7 @@ class WeightsPredictor(Predictor):
         """The model's [n, d] input for every network of `zoo` (NaN rows where missing)."""
         if self.features is None:
             return stats_matrix(last_visible(zoo), self.first_last_)
-        weights = zoo.weights() if self.features not in WEIGHT_FREE else None
-        parts = zoo_layout(zoo) if weights is not None else None
-        return features.matrix(self.features, weights, zoo.table, parts)
+        return feature_matrix(zoo, self.features)
 
     def fit(self, zoo: Zoo, budget: float) -> WeightsPredictor:
         """Fit the model on the training networks' inputs (final W̃_L from the probe, with
