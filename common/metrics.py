@@ -8,11 +8,19 @@ accuracy of the best network minus that of the network predicted best.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import stats
 
+MIN_NETWORKS = 10  # below this a rank or top-set metric says little: it warns
 
-def _check(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
+
+class FewNetworksWarning(UserWarning):
+    """A metric computed on fewer than `MIN_NETWORKS` networks (e.g. τ = ±1 from two)."""
+
+
+def _check(y_true, y_pred, metric: str = "") -> tuple[np.ndarray, np.ndarray]:
     t, p = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
     if t.shape != p.shape or t.ndim != 1:
         raise ValueError(f"y_true {t.shape} and y_pred {p.shape} must be equal-length vectors")
@@ -20,7 +28,22 @@ def _check(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"need at least 2 networks, got {len(t)}")
     if not (np.isfinite(t).all() and np.isfinite(p).all()):
         raise ValueError("y_true and y_pred must be finite (drop diverged networks first)")
+    if metric and len(t) < MIN_NETWORKS:
+        spread = _tau_interval(len(t)) if metric.startswith("Kendall τ") else ""
+        warnings.warn(
+            f"{metric} on {len(t)} networks (fewer than {MIN_NETWORKS}): with so few, its"
+            f" value is mostly chance{spread}",
+            FewNetworksWarning,
+            stacklevel=3,
+        )
     return t, p
+
+
+def _tau_interval(n: int) -> str:
+    """The spread of Kendall's τ between unrelated rankings of n items (its null 95 % range,
+    normal approximation: σ² = 2(2n + 5) / (9n(n − 1)))."""
+    half = 1.96 * np.sqrt(2 * (2 * n + 5) / (9 * n * (n - 1)))
+    return f"; τ between unrelated rankings of {n} spans ±{min(half, 1.0):.2f}"
 
 
 def mse(y_true, y_pred) -> float:
@@ -60,14 +83,14 @@ def _constant(t: np.ndarray, p: np.ndarray) -> bool:
 
 def kendall_tau(y_true, y_pred) -> float:
     """Kendall's τ-b (ties counted as in scipy; NaN when either side is constant)."""
-    t, p = _check(y_true, y_pred)
+    t, p = _check(y_true, y_pred, "Kendall τ")
     t, p = tied(t), tied(p)
     return float("nan") if _constant(t, p) else float(stats.kendalltau(t, p).statistic)
 
 
 def spearman_rho(y_true, y_pred) -> float:
     """Spearman's rank correlation ρ (NaN when either side is constant)."""
-    t, p = _check(y_true, y_pred)
+    t, p = _check(y_true, y_pred, "Spearman ρ")
     t, p = tied(t), tied(p)
     return float("nan") if _constant(t, p) else float(stats.spearmanr(t, p).statistic)
 
@@ -82,25 +105,33 @@ def top_k(values: np.ndarray, fraction: float) -> np.ndarray:
 
 def top_overlap(y_true, y_pred, fraction: float = 0.1) -> float:
     """``|top x % by truth ∩ top x % by prediction| / |top x % by truth|`` (PEng4NN IV-C)."""
-    t, p = _check(y_true, y_pred)
+    t, p = _check(y_true, y_pred, "top-x overlap")
     true_top, pred_top = top_k(t, fraction), top_k(p, fraction)
     return len(np.intersect1d(true_top, pred_top)) / len(true_top)
 
 
 def top_mean_gap(y_true, y_pred, fraction: float = 0.1) -> float:
     """Mean true accuracy of the true top x % minus that of the predicted top x % (Table V)."""
-    t, p = _check(y_true, y_pred)
+    t, p = _check(y_true, y_pred, "top-x mean gap")
     return float(t[top_k(t, fraction)].mean() - t[top_k(p, fraction)].mean())
 
 
 def regret(y_true, y_pred) -> float:
     """Best true value minus the true value of the network ranked first by the prediction."""
-    t, p = _check(y_true, y_pred)
+    t, p = _check(y_true, y_pred, "regret")
     return float(t.max() - t[np.argmax(p)])
 
 
 def all_metrics(y_true, y_pred) -> dict[str, float]:
-    """Every metric of the comparison table, by column name."""
+    """Every metric of the comparison table, by column name (one `FewNetworksWarning` for
+    all of them on fewer than `MIN_NETWORKS` networks)."""
+    _check(y_true, y_pred, "Kendall τ (and every other metric)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FewNetworksWarning)
+        return _all_metrics(y_true, y_pred)
+
+
+def _all_metrics(y_true, y_pred) -> dict[str, float]:
     return {
         "kendall_tau": kendall_tau(y_true, y_pred),
         "spearman_rho": spearman_rho(y_true, y_pred),

@@ -21,8 +21,14 @@ import pandas as pd
 
 from common import compare
 from common.zoo import Zoo
+from common.zoospec import is_whole
 
 Objective = Callable[[object, int], Iterator[float]]
+
+
+def _is_count(value, low: int) -> bool:
+    """An integer (not a bool, not a float) of at least `low`."""
+    return is_whole(value) and value >= low
 
 
 @dataclass
@@ -167,6 +173,8 @@ def hyperband(
 def sampler_without_replacement(n_configs: int, seed: int = 0) -> Callable[[int], list]:
     """Draws configuration indices 0..n_configs−1 in a seeded random order, reshuffling
     when exhausted (for replayed zoos)."""
+    if not _is_count(n_configs, 1):
+        raise ValueError(f"n_configs={n_configs!r}: expected an integer >= 1")
     rng = np.random.default_rng(seed)
     pool: list[int] = []
 
@@ -243,6 +251,13 @@ def rule_search(
     """A search whose every configuration trains until its own stopping rule fires (NaN:
     never, so to `max_resource`) and is valued by its estimate; the best estimate wins
     (PEng4NN's engine). `order` only fixes which configurations are searched."""
+    if not (np.shape(stop_epochs) == np.shape(estimates) == np.shape(truth)):
+        raise ValueError(
+            f"stop_epochs {np.shape(stop_epochs)}, estimates {np.shape(estimates)} and truth"
+            f" {np.shape(truth)} must have one value per configuration"
+        )
+    if len(order) == 0:
+        raise ValueError("order is empty: no configuration to search")
     stop = np.where(np.isfinite(stop_epochs), stop_epochs, max_resource)[order]
     value = np.where(np.isfinite(estimates), estimates, -np.inf)[order]
     chosen = int(order[int(np.argmax(value))])
@@ -269,6 +284,14 @@ class Fitted:
     fit_size: int
     fit_budget: float | None = None
 
+    def __post_init__(self):
+        if not _is_count(self.fit_size, 1):
+            raise ValueError(f"Fitted.fit_size={self.fit_size!r}: expected an integer >= 1")
+        if self.fit_budget is not None and not (
+            np.isfinite(self.fit_budget) and self.fit_budget > 0
+        ):
+            raise ValueError(f"Fitted.fit_budget={self.fit_budget!r}: expected epochs > 0")
+
 
 def fitted_signal(signal: Fitted, fit: Zoo, pool: Zoo) -> np.ndarray:
     """[len(pool), n_evals] predictions of `signal.predictor` fitted on `fit`, queried at
@@ -280,6 +303,30 @@ def fitted_signal(signal: Fitted, fit: Zoo, pool: Zoo) -> np.ndarray:
         if np.isclose(e, round(e)):
             values[:, j] = p.predict(compare.visible(pool, p.requires, float(e)), float(e))
     return values
+
+
+def _check_replay(n, signals, truth, orderings, eta, rules, seed) -> None:
+    """ValueError naming the first argument of `replay_searches` outside its domain."""
+    if not _is_count(orderings, 1):
+        raise ValueError(f"orderings={orderings!r}: expected an integer >= 1")
+    if not _is_count(seed, 0):
+        raise ValueError(f"seed={seed!r}: expected an integer >= 0")
+    if not (np.isfinite(eta) and eta > 1):
+        raise ValueError(f"eta={eta!r}: expected a finite number > 1 (Hyperband's η)")
+    if np.shape(truth) != (n,):
+        raise ValueError(f"truth of shape {np.shape(truth)}; expected ({n},), one per network")
+    for name, signal in signals.items():
+        if isinstance(signal, Fitted) and not 1 <= signal.fit_size <= n - 2:
+            raise ValueError(
+                f"signal {name!r}: fit_size={signal.fit_size}; expected 1..{n - 2} (a zoo of"
+                f" {n} networks, at least 2 left to search)"
+            )
+    for name, (stops, estimates) in (rules or {}).items():
+        if np.shape(stops) != (n,) or np.shape(estimates) != (n,):
+            raise ValueError(
+                f"rule {name!r}: stop epochs {np.shape(stops)} and estimates"
+                f" {np.shape(estimates)}; expected ({n},) each, one per network"
+            )
 
 
 def replay_searches(
@@ -304,6 +351,7 @@ def replay_searches(
     (the part spent training a predictor's networks)."""
     plain = ZooObjective(zoo)
     R, n = plain.max_epochs, len(zoo)
+    _check_replay(n, signals, truth, orderings, eta, rules, seed)
     rows = []
     for o in range(orderings):
         order = np.random.default_rng(seed + o).permutation(n)

@@ -13,6 +13,7 @@ the networks in flight.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import json
 import logging
@@ -20,6 +21,7 @@ import math
 import os
 import shutil
 import socket
+import sqlite3
 import threading
 import time
 import traceback
@@ -47,6 +49,7 @@ from common.zoostore import (  # noqa: F401 - re-exported
     SCHEMA,
     TARGETS,
     Zoo,
+    ZooCorruptError,
     _check_spec,
     _connect,
     _write,
@@ -273,7 +276,9 @@ def _build(spec, path: Path, executor, progress, root, device, modules) -> Path:
                 try:
                     for record in future.result():
                         _write(conn, record, spec)
-                except Exception:  # noqa: BLE001 - keep building the others
+                except Exception as error:  # noqa: BLE001 - keep building the others
+                    if is_disk_full(error):  # not the networks' fault: stop, keep what is stored
+                        raise DiskFullError(_disk_full_message(conn, path)) from error
                     failures += [(i, traceback.format_exc()) for i in futures[future]]
                 bar.update(len(futures[future]))
             bar.close()
@@ -287,8 +292,36 @@ def _build(spec, path: Path, executor, progress, root, device, modules) -> Path:
             )
         return path
     finally:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the .sqlite file alone is complete
+        with contextlib.suppress(sqlite3.Error):  # a full disk may refuse the checkpoint too
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the .sqlite file alone is complete
         conn.close()
+
+
+class DiskFullError(OSError):
+    """The disk (or the zoo file's size limit) filled during a build. Every network written
+    before is kept; the build resumes once there is space."""
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """Whether `error` is a full disk: SQLite's ``SQLITE_FULL`` or an ``ENOSPC`` from a
+    worker (e.g. writing a dataset), rather than a network that failed to train."""
+    if isinstance(error, sqlite3.OperationalError):
+        return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or (
+            "disk is full" in str(error)
+        )
+    return isinstance(error, OSError) and error.errno == errno.ENOSPC
+
+
+def _disk_full_message(conn: sqlite3.Connection, path: Path) -> str:
+    """What a full disk left behind and what to do."""
+    try:
+        (stored,) = conn.execute("SELECT COUNT(*) FROM networks").fetchone()
+    except sqlite3.Error:
+        stored = "every finished"
+    return (
+        f"disk full while writing the zoo at {path}: the build stopped; {stored} network(s) "
+        "stored before are kept. Free some space and run the build again: it resumes."
+    )
 
 
 def _check_device(device: str) -> None:

@@ -9,6 +9,7 @@ views every study takes (`subset`, `finished`, `truncate`).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -51,12 +52,13 @@ def _decode(blob: bytes) -> np.ndarray:
 
 def _connect(path: str | os.PathLike) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), timeout=60)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.executescript(SCHEMA)
-    if not _has_crc(conn):  # a zoo from before checksums: new networks get theirs
-        with conn:
-            conn.execute("ALTER TABLE arrays ADD COLUMN crc INTEGER")
+    with _readable(path):
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.executescript(SCHEMA)
+        if not _has_crc(conn):  # a zoo from before checksums: new networks get theirs
+            with conn:
+                conn.execute("ALTER TABLE arrays ADD COLUMN crc INTEGER")
     return conn
 
 
@@ -74,6 +76,25 @@ def _read_only(path: Path) -> sqlite3.Connection:
     except sqlite3.OperationalError:
         conn.close()
         return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+
+
+class ZooCorruptError(ValueError):
+    """A zoo file SQLite cannot read as a database: truncated, overwritten, or not a zoo."""
+
+
+@contextlib.contextmanager
+def _readable(path):
+    """Turn SQLite's "malformed" / "not a database" into a `ZooCorruptError` naming the file
+    and what to do (a locked or full database is not damage: it passes through)."""
+    try:
+        yield
+    except sqlite3.DatabaseError as error:
+        if isinstance(error, sqlite3.OperationalError):
+            raise
+        raise ZooCorruptError(
+            f"zoo at {path} is damaged or not a zoo file (SQLite: {error}). Restore a copy, or"
+            " remove it and build again (its networks are then re-trained)"
+        ) from error
 
 
 def _blobs(conn: sqlite3.Connection):
@@ -94,15 +115,16 @@ def _read_blob(blob: bytes, crc: int | None) -> tuple[np.ndarray | None, str | N
 
 def check(path: str | os.PathLike) -> list[tuple[int, str, str]]:
     """Every damaged array of the zoo at `path`: (network index, field, what is wrong)."""
-    conn = _read_only(Path(path))
-    try:
-        return [
-            (int(idx), name, why)
-            for idx, name, blob, crc in _blobs(conn)
-            if (why := _read_blob(blob, crc)[1]) is not None
-        ]
-    finally:
-        conn.close()
+    with _readable(path):
+        conn = _read_only(Path(path))
+        try:
+            return [
+                (int(idx), name, why)
+                for idx, name, blob, crc in _blobs(conn)
+                if (why := _read_blob(blob, crc)[1]) is not None
+            ]
+        finally:
+            conn.close()
 
 
 def forget(path: str | os.PathLike, indices) -> None:
@@ -293,26 +315,29 @@ def load(path: str | os.PathLike) -> Zoo:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no zoo at {path}; build one with common.zoo.build")
-    conn = _read_only(path)
-    try:
-        _check_format(conn, path)
-        row = conn.execute("SELECT value FROM meta WHERE key = 'spec'").fetchone()
-        if row is None:
-            raise ValueError(f"{path} holds no zoo spec (not a zoo, or no network finished yet)")
-        spec = ZooSpec.from_dict(json.loads(row[0]))
-        table = pd.read_sql_query("SELECT * FROM networks ORDER BY idx", conn)
-        arrays: dict[int, dict] = {int(i): {} for i in table["idx"]}
-        for idx, name, blob, crc in _blobs(conn):
-            array, why = _read_blob(blob, crc)
-            if why is not None:
+    with _readable(path):
+        conn = _read_only(path)
+        try:
+            _check_format(conn, path)
+            row = conn.execute("SELECT value FROM meta WHERE key = 'spec'").fetchone()
+            if row is None:
                 raise ValueError(
-                    f"zoo at {path}: network {idx}, field {name!r} is damaged ({why}); "
-                    f"`nnperf zoo check {path} --repair` removes the damaged networks and the "
-                    "next build re-trains them"
+                    f"{path} holds no zoo spec (not a zoo, or no network finished yet)"
                 )
-            arrays[idx][name] = array
-    finally:
-        conn.close()
+            spec = ZooSpec.from_dict(json.loads(row[0]))
+            table = pd.read_sql_query("SELECT * FROM networks ORDER BY idx", conn)
+            arrays: dict[int, dict] = {int(i): {} for i in table["idx"]}
+            for idx, name, blob, crc in _blobs(conn):
+                array, why = _read_blob(blob, crc)
+                if why is not None:
+                    raise ValueError(
+                        f"zoo at {path}: network {idx}, field {name!r} is damaged ({why}); "
+                        f"`nnperf zoo check {path} --repair` removes the damaged networks and the "
+                        "next build re-trains them"
+                    )
+                arrays[idx][name] = array
+        finally:
+            conn.close()
     ordered = [arrays[int(i)] for i in table["idx"]]
     val_acc = [a.get("curve/val_acc", np.empty(0)) for a in ordered]
     table["final_val_acc"] = [

@@ -3,11 +3,13 @@ whole on its own, and zoos from a newer nnperf refused by name."""
 
 from __future__ import annotations
 
+import errno
 import shutil
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 
@@ -117,9 +119,8 @@ def test_evaluate_refuses_arguments_outside_their_domain(tiny_zoo, kwargs, messa
         compare.evaluate([compare.LastSeenValue()], tiny_zoo, **args)
 
 
+@pytest.mark.filterwarnings("ignore::common.metrics.FewNetworksWarning")
 def test_rank_metrics_do_not_order_floating_point_noise():
-    import numpy as np
-
     from common import metrics
 
     truth = np.array([0.1, 0.5, 0.9, 0.3, 0.7])
@@ -132,6 +133,55 @@ def test_rank_metrics_do_not_order_floating_point_noise():
     np.testing.assert_array_equal(metrics.tied([3.0, 1.0, 1.0 + 1e-12, 2.0]), [3, 1, 1, 2])
 
 
+def test_a_metric_on_too_few_networks_warns_with_the_spread_of_chance():
+    import warnings
+
+    from common import metrics
+
+    # τ between unrelated rankings of 5: σ² = 2(2·5 + 5) / (9·5·4) = 1/6, 1.96 σ = 0.80
+    with pytest.warns(metrics.FewNetworksWarning, match=r"Kendall τ on 5 networks.*±0\.80"):
+        metrics.kendall_tau([1, 2, 3, 4, 5], [1, 2, 3, 5, 4])
+    with pytest.warns(metrics.FewNetworksWarning) as caught:
+        metrics.all_metrics([1, 2, 3], [3, 2, 1])
+    assert len(caught) == 1  # one warning for the whole row, not one per metric
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        metrics.all_metrics(np.arange(10.0), np.arange(10.0))  # enough: silent
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"orderings": 0}, r"orderings=0: expected an integer >= 1"),
+        ({"orderings": 2.5}, r"orderings=2.5: expected an integer >= 1"),
+        ({"seed": -3}, r"seed=-3: expected an integer >= 0"),
+        ({"eta": 1}, r"eta=1: expected a finite number > 1"),
+        ({"truth": np.zeros(3)}, r"truth of shape \(3,\); expected \(\d+,\)"),
+        ({"rules": {"r": (np.zeros(2), np.zeros(2))}}, r"rule 'r': stop epochs \(2,\)"),
+    ],
+)
+def test_search_replays_refuse_arguments_outside_their_domain(tiny_zoo, kwargs, message):
+    from common import search
+
+    z = tiny_zoo.finished()
+    args = {"signals": {}, "truth": z.target("final_val_acc"), "orderings": 1} | kwargs
+    with pytest.raises(ValueError, match=message):
+        search.replay_searches(z, **args)
+
+
+def test_a_fitted_signal_needs_networks_to_fit_and_to_search(tiny_zoo):
+    from common import compare, search
+
+    with pytest.raises(ValueError, match=r"Fitted.fit_size=0: expected an integer >= 1"):
+        search.Fitted(compare.LastSeenValue(), 0)
+    z = tiny_zoo.finished()
+    too_many = search.Fitted(compare.LastSeenValue(), len(z))
+    with pytest.raises(ValueError, match=rf"fit_size={len(z)}; expected 1\.\.{len(z) - 2}"):
+        search.replay_searches(z, {"x": too_many}, z.target("final_val_acc"), 1)
+    with pytest.raises(ValueError, match=r"n_configs=0: expected an integer >= 1"):
+        search.sampler_without_replacement(0)
+
+
 def test_a_second_builder_of_the_same_zoo_is_refused_by_name(tmp_path):
     import os
 
@@ -142,6 +192,53 @@ def test_a_second_builder_of_the_same_zoo_is_refused_by_name(tmp_path):
     with ThreadPoolExecutor(1) as pool:
         zoo.build(DEMO, path, pool, progress=False)  # the lock is free again
     assert len(zoo.load(path)) == 2 and not (tmp_path / "z.sqlite.builder").exists()
+
+
+def _disk_full_in_sqlite() -> sqlite3.OperationalError:
+    """The error SQLite itself raises when a write needs a page the disk cannot give."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute("PRAGMA max_page_count = 2")
+    try:
+        conn.execute("CREATE TABLE t (x BLOB)")
+        conn.execute("INSERT INTO t VALUES (zeroblob(100000))")
+    except sqlite3.OperationalError as full:
+        return full
+    raise AssertionError("SQLite did not fill")
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [_disk_full_in_sqlite(), OSError(errno.ENOSPC, "No space left on device")],
+    ids=["sqlite-full", "enospc"],
+)
+def test_a_full_disk_stops_the_build_by_name_and_keeps_what_was_written(
+    tmp_path, monkeypatch, fault
+):
+    """A full disk on the third network's write stops the build with "disk full" (not as
+    failed networks); the two networks written stay, and the next build resumes."""
+    path, spec, written = tmp_path / "z.sqlite", replace(DEMO, n_networks=4), []
+
+    def fill_after_two(conn, record, spec):
+        if len(written) == 2:
+            raise fault
+        _write(conn, record, spec)
+        written.append(record["idx"])
+
+    monkeypatch.setattr(zoo, "_write", fill_after_two)
+    with ThreadPoolExecutor(1) as pool, pytest.raises(zoo.DiskFullError) as refused:
+        zoo.build(spec, path, pool, progress=False)
+    assert str(refused.value).startswith(f"disk full while writing the zoo at {path}")
+    assert "2 network(s) stored before are kept" in str(refused.value)
+    kept = zoo.load(path)
+    assert sorted(kept.table.idx) == sorted(written) and len(written) == 2
+    monkeypatch.undo()
+    with ThreadPoolExecutor(1) as pool:
+        zoo.build(spec, path, pool, progress=False)  # resumes: trains only the other two
+    whole = zoo.load(path)
+    assert len(whole) == 4
+    np.testing.assert_array_equal(
+        whole.subset(np.isin(whole.table.idx, written)).curve("val_acc"), kept.curve("val_acc")
+    )
 
 
 WORKER_SCRIPT = """
@@ -221,6 +318,29 @@ def test_a_flipped_byte_is_named_and_repaired_by_retraining_only_that_network(tm
     assert main(["zoo", "check", str(path)]) == 0
     for i in range(3):  # seeded per network: the re-trained one equals the original
         assert after.curve("val_acc")[i].tolist() == before.curve("val_acc")[i].tolist()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "overwritten"])
+def test_a_truncated_or_foreign_zoo_file_is_named_as_damaged(tmp_path, damage):
+    from common.cli import main
+
+    path = tmp_path / "z.sqlite"
+    with ThreadPoolExecutor(1) as pool:
+        zoo.build(DEMO, path, pool, progress=False)
+    size = path.stat().st_size
+    if damage == "truncated":
+        with open(path, "r+b") as f:
+            f.truncate(size // 3)
+    else:
+        path.write_bytes(b"not a zoo " * (size // 10))
+    before = path.read_bytes()
+    expected = rf"zoo at {path} is damaged or not a zoo file \(SQLite: .+\)\. Restore a copy"
+    with pytest.raises(zoo.ZooCorruptError, match=expected):
+        zoo.load(path)
+    with ThreadPoolExecutor(1) as pool, pytest.raises(zoo.ZooCorruptError, match=expected):
+        zoo.build(DEMO, path, pool, progress=False)  # a build refuses it too
+    assert main(["zoo", "check", str(path)]) != 0  # the CLI says so, without a traceback
+    assert path.read_bytes() == before  # nothing was written to the damaged file
 
 
 def test_a_zoo_in_a_read_only_folder_loads(tmp_path):

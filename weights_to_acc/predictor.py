@@ -11,10 +11,16 @@ network has.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
 import numpy as np
 
 from common.archs import Architecture
-from common.compare import Predictor, Requirements
+from common.compare import NotFittedError, Predictor, Requirements
 from common.probes import STATS_PER_TENSOR
 from common.zoo import Zoo
 from weights_to_acc import features, predictors
@@ -147,3 +153,102 @@ class WeightsPredictor(Predictor):
         if ok.any():
             out[ok] = self.model_.predict(x[ok])
         return out
+
+    # ------------------------------------------------------------------ saving and loading
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write a fitted GBM predictor to one JSON file, in safe formats only (no pickle):
+        its settings, the input scaler's mean and scale, and LightGBM's own text model with
+        its SHA-256. `WeightsPredictor.load` reads it back."""
+        if self.kind != "gbm":
+            raise ValueError(
+                f"only the 'gbm' predictor can be saved (LightGBM's text model); got {self.kind!r}"
+            )
+        if not self.is_fitted():
+            raise NotFittedError(f"{self.name} is not fitted: call fit(zoo, budget) before save")
+        gbm = (
+            self.model_
+            if isinstance(self.model_, SavedGBM)
+            else SavedGBM.from_pipeline(self.model_)
+        )
+        text = gbm.booster.model_to_string()
+        doc = {
+            "format": SAVE_FORMAT,
+            "settings": {k: getattr(self, k) for k in SETTINGS},
+            "target": self.target,
+            "first_last": self.first_last_,
+            "scaler": {"mean": gbm.mean.tolist(), "scale": gbm.scale.tolist()},
+            "lightgbm": text,
+            "sha256": hashlib.sha256(text.encode()).hexdigest(),
+        }
+        path = Path(path)
+        path.write_text(json.dumps(doc))
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> WeightsPredictor:
+        """A predictor saved by `save`. A truncated, damaged or foreign file raises a
+        ValueError naming the file and what is wrong with it."""
+        path = Path(path)
+        try:
+            doc = json.loads(path.read_bytes().decode("utf-8"))
+        except FileNotFoundError:
+            raise FileNotFoundError(f"no saved predictor at {path}") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as bad:
+            raise ValueError(
+                f"{path}: not a saved WeightsPredictor (truncated or not JSON: {bad})"
+            ) from None
+        missing = sorted(
+            {"format", "settings", "target", "first_last", "scaler", "lightgbm", "sha256"}
+            - set(doc if isinstance(doc, dict) else ())
+        )
+        if missing:
+            raise ValueError(f"{path}: not a saved WeightsPredictor (missing {missing})")
+        if not isinstance(doc["format"], int) or doc["format"] > SAVE_FORMAT:
+            raise ValueError(f"{path}: saved by a newer nnperf (format {doc['format']}); upgrade")
+        text = doc["lightgbm"]
+        if hashlib.sha256(text.encode()).hexdigest() != doc["sha256"]:
+            raise ValueError(
+                f"{path}: the LightGBM model does not match its SHA-256: the file is damaged"
+            )
+        from lightgbm import Booster
+        from lightgbm.basic import LightGBMError
+
+        try:
+            booster = Booster(model_str=text)
+        except LightGBMError as bad:
+            raise ValueError(f"{path}: LightGBM cannot read the saved model ({bad})") from None
+        p = cls(**doc["settings"])
+        p.target, p.first_last_ = doc["target"], bool(doc["first_last"])
+        scaler = doc["scaler"]
+        p.model_ = SavedGBM(np.asarray(scaler["mean"]), np.asarray(scaler["scale"]), booster)
+        return p
+
+
+SAVE_FORMAT = 1  # version of the saved-predictor file; a newer one is refused by name
+SETTINGS = ("kind", "n_search", "seed", "epochs", "features", "n_estimators")
+
+
+@dataclass
+class SavedGBM:
+    """A fitted GBM pipeline in its saved form: standardisation, then LightGBM's booster
+    (the same arithmetic as scikit-learn's `StandardScaler` and `LGBMRegressor.predict`)."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    booster: object
+
+    @classmethod
+    def from_pipeline(cls, pipeline) -> SavedGBM:
+        """The scaler's statistics and the booster of a fitted ``StandardScaler → LGBM``."""
+        scaler, model = pipeline[0], pipeline[-1]
+        return cls(scaler.mean_, scaler.scale_, model.booster_)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """LightGBM's prediction on the standardised input."""
+        x = np.asarray(x, dtype=np.float64)
+        if x.shape[1] != len(self.mean):
+            raise ValueError(
+                f"inputs of {x.shape[1]} features; this predictor was trained on {len(self.mean)}"
+            )
+        return self.booster.predict((x - self.mean) / self.scale)

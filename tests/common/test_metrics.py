@@ -3,6 +3,9 @@ import pytest
 
 from common import metrics
 
+# hand-computed examples are small by design: their FewNetworksWarning is expected
+pytestmark = pytest.mark.filterwarnings("ignore::common.metrics.FewNetworksWarning")
+
 TRUE = [1.0, 2.0, 3.0, 4.0]
 PRED = [1.0, 3.0, 2.0, 4.0]  # one discordant pair of six
 
@@ -65,6 +68,6 @@ def test_rank_correlations_of_a_constant_are_nan_without_a_warning():
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a warning would print on the book's pages
-        assert np.isnan(metrics.kendall_tau([1, 2, 3], [5, 5, 5]))
-        assert np.isnan(metrics.spearman_rho([4, 4, 4], [1, 2, 3]))
+        assert np.isnan(metrics.kendall_tau(np.arange(10), np.full(10, 5)))
+        assert np.isnan(metrics.spearman_rho(np.full(10, 4), np.arange(10)))
     assert metrics.kendall_tau([1, 2, 3], [1, 3, 2]) == pytest.approx(1 / 3)
