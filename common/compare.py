@@ -198,6 +198,7 @@ def _skip_reason(p: Predictor, zoo: Zoo, budget: float) -> str | None:
 def fit(p: Predictor, train: Zoo, budget: float, target: str = "final_val_acc"):
     """A copy of `p` fitted on the view of `train` its requirements allow, and the seconds
     the fit took. TypeError if `fit` does not return the predictor."""
+    _check_arguments([1], [0], [budget])
     p = copy.deepcopy(p)  # every fit starts from the user's unfitted predictor
     p.target = target
     start = time.perf_counter()
@@ -233,6 +234,8 @@ def _finished(zoo: Zoo, target: str) -> np.ndarray:
 
 def random_order(n: int, seed: int) -> np.ndarray:
     """The seed's shuffle of the networks: a prefix trains, the rest is held out."""
+    if not (is_whole(n) and n >= 0):
+        raise ValueError(f"n={n!r}: expected a number of networks >= 0")
     return np.random.default_rng(seed).permutation(n)
 
 
@@ -396,7 +399,15 @@ def predictions(
 ) -> pd.DataFrame:
     """Predicted against true values on the held-out networks of `evaluate`'s split for
     `seed` (the scatter plots): one row per (method, network)."""
+    _check_arguments([train_size], [seed], [budget])
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; expected one of {sorted(SPLITS)}")
     valid = _finished(zoo, target)
+    if len(valid) < train_size + 2:
+        raise ValueError(
+            f"{len(valid)} networks with a finite {target}: too few for train_size"
+            f" {train_size} plus at least 2 held out"
+        )
     order = valid[SPLITS[split](len(valid), seed)]
     train, held = zoo.subset(order[:train_size]), zoo.subset(order[train_size:])
     parts = []

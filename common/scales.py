@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import fields, replace
 
 from common import data
+from common.zoospec import is_whole
 
 
 def settings(table: dict, dataset: str, scale: str, **overrides):
@@ -19,8 +20,8 @@ def settings(table: dict, dataset: str, scale: str, **overrides):
 
 
 def override(settings, **overrides):
-    """`settings` (a dataclass) with the given non-None fields replaced, checked: sizes and
-    epochs must be positive."""
+    """`settings` (a dataclass) with the given non-None fields replaced, checked: counts
+    (``n_*``) must be positive integers and epochs positive."""
     given = {k: v for k, v in overrides.items() if v is not None}
     if not given:
         return settings
@@ -28,9 +29,11 @@ def override(settings, **overrides):
     unknown = set(given) - known
     if unknown:
         raise ValueError(f"unknown settings {sorted(unknown)}; expected some of {sorted(known)}")
-    for name in ("n_networks", "epochs"):
-        if name in given and not given[name] > 0:
-            raise ValueError(f"{name}={given[name]!r}: expected a number > 0")
+    for name, value in given.items():  # counts (n_networks, n_architectures, ...) and epochs
+        if name.startswith("n_") and not (is_whole(value) and value > 0):
+            raise ValueError(f"{name}={value!r}: expected an integer > 0")
+        if name == "epochs" and not value > 0:
+            raise ValueError(f"{name}={value!r}: expected a number > 0")
     return replace(settings, **given)
 
 

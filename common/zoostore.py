@@ -292,8 +292,10 @@ class Zoo:
 
     def truncate(self, budget: float) -> Zoo:
         """A view in which nothing after `budget` epochs of training is visible."""
-        if budget < 0:
-            raise ValueError(f"budget={budget} must be >= 0 epochs")
+        if not (
+            isinstance(budget, int | float | np.number) and np.isfinite(budget) and budget >= 0
+        ):
+            raise ValueError(f"budget={budget!r}: expected finite epochs >= 0")
         if budget >= self.spec.epochs:
             return replace(self, budget=float(budget))
         n = self.visible_evals(budget)

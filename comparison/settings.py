@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from common import scales
 from common.zoo import ZooSpec
+from common.zoospec import is_whole
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,6 +87,8 @@ def scale_of(scale: str, n_networks: int | None = None, epochs: float | None = N
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; expected one of {sorted(SCALES)}")
     s = SCALES[scale]
+    if n_networks is not None and not (is_whole(n_networks) and n_networks > 0):
+        raise ValueError(f"n_networks={n_networks!r}: expected an integer > 0")
     n = {"n_architectures": n_networks, "n_hyperparameters": n_networks}
     return scales.override(s, **n, epochs=None if epochs is None else float(epochs))
 

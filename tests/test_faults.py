@@ -119,6 +119,51 @@ def test_evaluate_refuses_arguments_outside_their_domain(tiny_zoo, kwargs, messa
         compare.evaluate([compare.LastSeenValue()], tiny_zoo, **args)
 
 
+def test_every_public_entry_with_a_budget_size_or_seed_checks_it(tiny_zoo):
+    from common import compare
+
+    last = compare.LastSeenValue()
+    cases = [
+        (lambda: tiny_zoo.truncate(float("nan")), r"budget=nan: expected finite epochs >= 0"),
+        (lambda: compare.visible(tiny_zoo, last.requires, -1.0), r"budget=-1.0: expected"),
+        (lambda: compare.fit(last, tiny_zoo, float("inf")), r"budgets \[inf\]: expected"),
+        (lambda: compare.fit_predict(last, tiny_zoo, tiny_zoo, -2.0), r"budgets \[-2.0\]"),
+        (
+            lambda: compare.predictions([last], tiny_zoo, 1.0, train_size=-1),
+            r"train_size \[-1\]: expected integers >= 1",
+        ),
+        (
+            lambda: compare.predictions([last], tiny_zoo, 1.0, train_size=len(tiny_zoo)),
+            rf"too few for train_size {len(tiny_zoo)} plus at least 2 held out",
+        ),
+        (lambda: compare.random_order(-1, 0), r"n=-1: expected a number of networks >= 0"),
+    ]
+    for call, message in cases:
+        with pytest.raises(ValueError, match=message):
+            call()
+
+
+@pytest.mark.parametrize(
+    ("n_networks", "epochs", "message"),
+    [
+        (-5, None, r"n_networks=-5: expected an integer > 0"),
+        (2.5, None, r"n_networks=2.5: expected an integer > 0"),
+        (None, 0, r"epochs=0.0: expected a number > 0"),
+    ],
+)
+def test_a_chapter_parameter_outside_its_domain_is_refused_by_name(n_networks, epochs, message):
+    import comparison
+    from common import scales
+    from peng4nn.experiments import Scale
+
+    with pytest.raises(ValueError, match=message):
+        comparison.scale_of("book", n_networks, epochs)
+    with pytest.raises(ValueError, match=r"n_networks=0: expected an integer > 0"):
+        scales.override(Scale(), n_networks=0)
+    with pytest.raises(ValueError, match="unknown scale 'huge'"):
+        comparison.scale_of("huge")
+
+
 @pytest.mark.filterwarnings("ignore::common.metrics.FewNetworksWarning")
 def test_rank_metrics_do_not_order_floating_point_noise():
     from common import metrics
