@@ -65,16 +65,56 @@ class FeatureHistoryProbe:
 
 register_probe("fh", FeatureHistoryProbe)
 
+# K as a share of the run (issue 14): the paper keeps 10 epochs of 200 (Appendix A.1), 5 %.
+# Below 40 epochs that share is under two epochs, and one snapshot is no ensemble (it equals
+# the "optimised" estimate), so a run keeps max(5 % of its epochs, 2) epochs, in whole epochs:
+# 10 of 200 (the paper's), 2 of the book's 10-epoch nb201 zoo (20 %) and 12-epoch live runs.
+K_SHARE, MIN_K = 10 / 200, 2
+
+
+def k_epochs(run_epochs: float) -> int:
+    """Epochs of features a run of `run_epochs` keeps: max(5 % of the run, 2), whole."""
+    if not run_epochs > 0:
+        raise ValueError(f"run_epochs={run_epochs!r}: expected epochs > 0")
+    return max(MIN_K, round(K_SHARE * run_epochs))
+
+
+def probe_name(k: float) -> str:
+    """The registered ``fh`` probe keeping `k` epochs: ``fh`` (K = 10, the paper's) or
+    ``fh_k<K>``."""
+    name = "fh" if k == 10 else f"fh_k{k:g}"
+    if name not in PROBE_KS:
+        raise ValueError(f"no fh probe keeps K = {k} epochs; registered: {PROBE_KS}")
+    return name
+
+
+def fh_k2() -> FeatureHistoryProbe:
+    """Probe ``fh_k2``: the feature history of the last 2 epochs (short runs, see K_SHARE)."""
+    return FeatureHistoryProbe(k=2)
+
+
+PROBE_KS = {"fh": 10, "fh_k2": 2}  # probe name -> K (epochs); the names are in zoo specs
+register_probe("fh_k2", fh_k2)
+
+
+def fh_probe(probes) -> str:
+    """The feature-history probe among a zoo spec's `probes` (ValueError if there is none)."""
+    found = [p for p in probes if p in PROBE_KS]
+    if not found:
+        raise ValueError(f"the zoo recorded no fh probe ({sorted(PROBE_KS)}); it has {probes}")
+    return found[0]
+
 
 class FeatureHistoryPredictor(Predictor):
     """The feature-history estimate (``ensemble`` by default) at the budget; no training."""
 
-    requires = Requirements(probes=("fh",), min_evals=1)
-
-    def __init__(self, kind: str = "ensemble"):
+    def __init__(self, kind: str = "ensemble", probe: str = "fh"):
         if kind not in KINDS:
             raise ValueError(f"unknown estimate {kind!r}; expected one of {KINDS}")
-        self.kind = kind
+        if probe not in PROBE_KS:
+            raise ValueError(f"unknown fh probe {probe!r}; expected one of {sorted(PROBE_KS)}")
+        self.kind, self.probe = kind, probe
+        self.requires = Requirements(probes=(probe,), min_evals=1)
 
     @property
     def name(self) -> str:
@@ -90,5 +130,5 @@ class FeatureHistoryPredictor(Predictor):
         """The estimate at each network's last visible evaluation (NaN if none)."""
         column = KINDS.index(self.kind)
         return np.array(
-            [rows[-1][column] if len(rows) else np.nan for rows in zoo.probe_list("fh")]
+            [rows[-1][column] if len(rows) else np.nan for rows in zoo.probe_list(self.probe)]
         )

@@ -22,6 +22,7 @@ import numpy as np
 from common import search, zoo
 from common.zoo import Zoo
 from feature_histories.nb201 import EDGES, OPS, cell_of
+from feature_histories.probe import fh_probe, k_epochs, probe_name
 from feature_histories.proxy import KINDS
 
 optuna = search.import_optuna()
@@ -31,9 +32,7 @@ def signal(zoo: Zoo, proxy: bool) -> np.ndarray:
     """[n, evals] search signal: the fh ensemble estimate, or the validation accuracy."""
     if not proxy:
         return zoo.curve("val_acc")
-    if "fh" not in zoo.spec.probes:
-        raise ValueError("the zoo did not record the fh probe: build it with probes=('fh',)")
-    return zoo.probe("fh")[..., KINDS.index("ensemble")]
+    return zoo.probe(fh_probe(zoo.spec.probes))[..., KINDS.index("ensemble")]
 
 
 def objective(zoo: Zoo, proxy: bool) -> search.ZooObjective:
@@ -152,7 +151,7 @@ class OnDemand:
             seed=self.seed,
             epochs=float(self.max_epochs),
             eval_every=1.0,
-            probes=("fh",),
+            probes=(probe_name(k_epochs(self.max_epochs)),),  # K as a share of the run
             family_options=options,
         )
 

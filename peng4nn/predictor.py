@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 
 from common.compare import Predictor, Requirements
 from common.zoo import Zoo
@@ -17,18 +18,35 @@ from peng4nn.analyzer import TABLE_II, AnalyzerSettings
 from peng4nn.engine import replay, to_fraction, to_percent
 
 
-def replay_zoo(zoo: Zoo, settings: AnalyzerSettings = TABLE_II) -> pd.DataFrame:
-    """Replay the engine over every network of `zoo` (as far as it is visible).
+def replay_zoo(zoo: Zoo, settings: AnalyzerSettings = TABLE_II, n_jobs: int = 1) -> pd.DataFrame:
+    """Replay the engine over every network of `zoo` (as far as it is visible), in `n_jobs`
+    worker processes (joblib; -1: one per core; the table is the same as with 1).
 
     Returns:
         One row per network: ``estimate`` (fraction), ``converged``, ``stopped``,
         ``stop_epoch`` (epoch of the last observation the engine used).
     """
     val_acc, val_loss = to_percent(zoo.curve("val_acc")), zoo.curve("val_loss")
+    curves = list(zip(val_acc, val_loss, strict=True))
+    chunks = np.array_split(np.arange(len(curves)), max(1, min(len(curves), 4 * abs(n_jobs))))
+    parts = Parallel(n_jobs=n_jobs)(
+        delayed(_replay_curves)([curves[i] for i in c], zoo.eval_epochs, settings)
+        for c in chunks
+        if len(c)
+    )
+    rows = [row for part in parts for row in part]
+    return pd.DataFrame(rows, index=zoo.table.index, columns=REPLAY_COLUMNS)
+
+
+REPLAY_COLUMNS = ["estimate", "converged", "stopped", "stop_epoch"]
+
+
+def _replay_curves(curves, eval_epochs, settings: AnalyzerSettings) -> list[dict]:
+    """The engine's final decision on each (accuracy %, loss) curve."""
     rows = []
-    for acc, loss in zip(val_acc, val_loss, strict=True):
+    for acc, loss in curves:
         seen = np.isfinite(acc) & np.isfinite(loss)  # a diverged curve ends early
-        engine = replay(zoo.eval_epochs[seen], acc[seen], loss[seen], settings)
+        engine = replay(eval_epochs[seen], acc[seen], loss[seen], settings)
         d = engine.decision
         rows.append(
             {
@@ -38,7 +56,7 @@ def replay_zoo(zoo: Zoo, settings: AnalyzerSettings = TABLE_II) -> pd.DataFrame:
                 "stop_epoch": np.nan if d is None else d.epoch,
             }
         )
-    return pd.DataFrame(rows, index=zoo.table.index)
+    return rows
 
 
 class PEng4NNPredictor(Predictor):

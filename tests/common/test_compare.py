@@ -1,6 +1,7 @@
 """The evaluator: splits, truncation (no peeking), timing columns, and the two baselines."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.linear_model import LinearRegression
 
@@ -100,3 +101,17 @@ def test_a_predictor_without_fit_cannot_be_made():
 
     with pytest.raises(TypeError, match="fit"):
         Incomplete()
+
+
+def test_evaluate_in_worker_processes_gives_the_sequential_table(tiny_zoo):
+    """The same splits, fits and metrics with 2 workers as in one process, row for row (the
+    timing columns aside)."""
+    from common import compare
+
+    methods = [compare.LastSeenValue(), compare.ParamDepthRegression()]
+    kw = {"budgets": [1.0, 0.5, 0], "train_size": [4, 6], "seed": [0, 1]}
+    one = compare.evaluate(methods, tiny_zoo, **kw)
+    two = compare.evaluate(methods, tiny_zoo, **kw, n_jobs=2)
+    timing = ["fit_seconds", "query_seconds_per_network"]
+    pd.testing.assert_frame_equal(one.drop(columns=timing), two.drop(columns=timing))
+    assert len(one) == 2 * (3 * 2 + 2)  # per seed: 3 budgets × 2 sizes, LSV at 2 budgets

@@ -122,7 +122,7 @@ def test_search_with_the_proxy_disabled_equals_plain_search(nb_zoo):
     )
     assert fh_search.hyperband(nb_zoo, 3, proxy=False, seed=3).trials == plain.trials
     proxied = fh_search.hyperband(nb_zoo, 3, proxy=True, seed=3)
-    ensemble = nb_zoo.probe("fh")[..., 2]
+    ensemble = nb_zoo.probe("fh_k2")[..., 2]  # a 3-epoch run keeps K = 2 epochs
     for t in proxied.trials:
         assert t.value == pytest.approx(ensemble[t.config, t.epochs - 1])
     bohb = fh_search.bohb(nb_zoo, 6, 3, proxy=True)
@@ -131,15 +131,14 @@ def test_search_with_the_proxy_disabled_equals_plain_search(nb_zoo):
 
 
 def test_the_predictor_reads_the_probe_at_the_budget(nb_zoo, tiny_zoo):
-    table = compare.evaluate(
-        [FeatureHistoryPredictor()], nb_zoo, budgets=[0, 1, 3], target="test_acc", train_size=2
-    )
+    fh = FeatureHistoryPredictor(probe="fh_k2")
+    table = compare.evaluate([fh], nb_zoo, budgets=[0, 1, 3], target="test_acc", train_size=2)
     assert list(table.budget) == [1.0, 3.0] and (table.train_size == 0).all()
-    one = FeatureHistoryPredictor().fit(nb_zoo.subset([]), 1).predict(nb_zoo.truncate(1), 1)
-    assert np.allclose(one, nb_zoo.probe("fh")[:, 0, 2])
+    one = fh.fit(nb_zoo.subset([]), 1).predict(nb_zoo.truncate(1), 1)
+    assert np.allclose(one, nb_zoo.probe("fh_k2")[:, 0, 2])
     with pytest.raises(ValueError, match="unknown estimate"):
         FeatureHistoryPredictor("median")
-    with pytest.raises(ValueError, match="nb201 zoo with the fh probe"):
+    with pytest.raises(ValueError, match="nb201 zoo with an fh probe"):
         experiments.finished(tiny_zoo)
 
 
@@ -154,6 +153,22 @@ def test_on_demand_search_never_trains_a_cell_twice(tmp_path):
     assert run.trained == 2 and again.trials == first.trials
     stored = run.load(cells[1])
     assert stored.table.cell.item() == "|".join(cells[1])
-    assert first.trials[1].value == pytest.approx(stored.probe("fh")[0, -1, 2])
+    assert first.trials[1].value == pytest.approx(stored.probe("fh_k2")[0, -1, 2])
     result = fh_search.bohb_search(run, tuple, n_trials=3, max_resource=2)
     assert len(result.trials) == 3 and run.trained <= 5
+
+
+def test_k_is_a_share_of_the_run_with_at_least_two_epochs():
+    """K = max(5 % of the run, 2) epochs: the paper's 10 of 200, 2 of a 10- or 12-epoch run
+    (where 5 % is under one epoch), and the zoo spec names the probe that keeps it."""
+    from feature_histories.probe import fh_probe, k_epochs, probe_name
+
+    assert [k_epochs(e) for e in (200, 12, 10, 3)] == [10, 2, 2, 2]
+    assert probe_name(10) == "fh" and probe_name(2) == "fh_k2"
+    assert experiments.zoo_spec("digits", "book").probes == ("fh_k2",)
+    assert experiments.zoo_spec("cifar10", "paper").probes == ("fh",)
+    assert fh_probe(("weight_stats", "fh_k2")) == "fh_k2"
+    with pytest.raises(ValueError, match="no fh probe keeps K = 3 epochs"):
+        probe_name(3)
+    with pytest.raises(ValueError, match="recorded no fh probe"):
+        fh_probe(("weight_stats",))
