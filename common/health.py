@@ -87,8 +87,9 @@ def health(z: zoo.Zoo, splits=None, root=None) -> dict:
 
 
 def ceiling(first, second) -> dict:
-    """Kendall's τ and R² between two trainings' final accuracies of the same networks
-    (R² of the second as a prediction of the first), over the networks finished in both."""
+    """Kendall's τ, R² and the top-20 % overlap between two trainings' final accuracies of
+    the same networks (the second as a prediction of the first), over the networks finished
+    in both."""
     a, b = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
     if a.shape != b.shape:
         raise ValueError(f"the two trainings cover different networks: {a.shape} vs {b.shape}")
@@ -98,6 +99,8 @@ def ceiling(first, second) -> dict:
     return {
         "ceiling_tau": metrics.kendall_tau(a[both], b[both]),
         "ceiling_r2": metrics.r2(a[both], b[both]),
+        # PEng4NN's Table IV metric: the best 20 % of one training among the other's
+        "ceiling_top20": metrics.top_overlap(a[both], b[both], 0.2),
         "ceiling_networks": int(both.sum()),
     }
 

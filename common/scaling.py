@@ -91,8 +91,12 @@ def plot(
     metric: str,
     paper_label: str = "paper",
     ax=None,
+    xlabel: str = "training networks",
+    log_x: bool = True,
 ):
-    """The curve (mean and interval over splits), the paper's value and our ceiling."""
+    """The curve (mean and interval over splits), the paper's value and our ceiling, against
+    `xlabel` (the training networks by default; a method that learns from none is drawn
+    against what it does vary with, e.g. the networks searched or the epoch budget)."""
     import matplotlib.pyplot as plt
 
     ax = ax or plt.subplots(figsize=(5.5, 3.4))[1]
@@ -109,6 +113,38 @@ def plot(
     ax.axhline(paper, color="tab:red", ls="--", label=paper_label)
     if ceiling is not None:
         ax.axhline(ceiling, color="tab:blue", ls=":", label="our noise ceiling")
-    ax.set(xscale="log", xlabel="training networks", ylabel=metric)
+    ax.set(xscale="log" if log_x else "linear", xlabel=xlabel, ylabel=metric)
     ax.legend(fontsize=8)
     return ax
+
+
+def headline(
+    points: pd.DataFrame,
+    paper: float,
+    ceiling: float | None,
+    claim: str,
+    scale: str,
+    higher_is_better: bool = True,
+    unit: str = "training networks",
+) -> pd.DataFrame:
+    """A chapter's headline claim as one row of its "what held" table: the paper's value,
+    ours at the largest size with its 95 % interval over splits, our noise ceiling and the
+    verdict read from the curve (`verdict`)."""
+    last = summary(points).iloc[-1]
+    row = {
+        "claim": claim,
+        "paper": f"{paper:.3g}",
+        "ours": f"{last['mean']:.3g} [{last['lo']:.3g}, {last['hi']:.3g}]"
+        f" at {last['size']:g} {unit}",
+        "our scale": scale,
+        "noise ceiling": "-" if ceiling is None else f"{ceiling:.3g}",
+        "verdict": verdict(points, paper, ceiling, higher_is_better),
+    }
+    return pd.DataFrame([row])
+
+
+def with_headlines(table: pd.DataFrame, *headlines: pd.DataFrame) -> pd.DataFrame:
+    """A chapter's summary `table` with its headline rows (`headline`) first; the other
+    claims, which have no curve, get no verdict ("-")."""
+    out = pd.concat([*headlines, table], ignore_index=True)
+    return out.fillna("-")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 
 from common import compare
 from common.zoo import Zoo
@@ -337,9 +338,10 @@ def replay_searches(
     eta: float = 3,
     rules: dict | None = None,
     seed: int = 0,
+    n_jobs: int = 1,
 ) -> pd.DataFrame:
     """Simulated searches over a zoo, each charged every epoch it causes, in `orderings`
-    random orders.
+    random orders (one joblib task per ordering, `n_jobs` workers; -1: one per core).
 
     Searches: Hyperband with every signal of `signals` (name -> an [n, evals] array aligned
     with the zoo's evaluations, e.g. ``last seen value``, or a `Fitted` predictor, whose
@@ -349,56 +351,65 @@ def replay_searches(
     (name -> (stop epochs, estimates)). One row per (search, ordering): ``selected``,
     ``regret`` against the zoo's best network, ``epochs`` (all charged), ``fit_epochs``
     (the part spent training a predictor's networks)."""
+    ZooObjective(zoo)  # refuses a zoo not evaluated at every whole epoch, before any work
+    _check_replay(len(zoo), signals, truth, orderings, eta, rules, seed)
+    parts = Parallel(n_jobs=n_jobs)(
+        delayed(_replay_ordering)(zoo, signals, truth, o, eta, rules, seed)
+        for o in range(orderings)
+    )
+    return pd.DataFrame([row for part in parts for row in part])
+
+
+def _replay_ordering(zoo: Zoo, signals: dict, truth, o: int, eta: float, rules, seed: int):
+    """The rows of `replay_searches` for ordering `o` (the unit of work of a worker)."""
     plain = ZooObjective(zoo)
     R, n = plain.max_epochs, len(zoo)
-    _check_replay(n, signals, truth, orderings, eta, rules, seed)
     rows = []
-    for o in range(orderings):
-        order = np.random.default_rng(seed + o).permutation(n)
-        runs = {}
-        for name, signal in signals.items():
-            if isinstance(signal, Fitted):
-                fit, pool = order[: signal.fit_size], np.sort(order[signal.fit_size :])
-                values = fitted_signal(signal, zoo.subset(fit), zoo.subset(pool))
-                result = hyperband(
-                    sampler_without_replacement(len(pool), seed + o),
-                    ZooObjective(zoo.subset(pool), values=values),
-                    R,
-                    eta,
-                )
-                result = SearchResult(
-                    [Trial(int(fit[i]), R, R, truth[fit[i]]) for i in range(len(fit))]
-                    + [replace(t, config=int(pool[t.config])) for t in result.trials]
-                )
-                fit_epochs = R * len(fit)
-            else:
-                result = hyperband(
-                    sampler_without_replacement(n, seed + o),
-                    ZooObjective(zoo, values=signal),
-                    R,
-                    eta,
-                )
-                fit_epochs = 0
-            runs[f"Hyperband[{name}]"] = (result, fit_epochs)
-        budget = next(iter(runs.values()))[0].total_epochs if runs else n * R
-        k = min(n, max(1, budget // R))
-        first = [int(i) for i in order[:k]]
-        full = random_search(lambda m, c=first: c[:m], plain, k, R)
-        runs["random search (full training)"] = (full, 0)
-        runs["MedianPruner"] = (median_pruner_search(plain, k * 2, seed + o), 0)
-        for name, (result, fit_epochs) in runs.items():
-            rows.append(
-                {
-                    "search": name,
-                    "ordering": o,
-                    **outcome(result, truth, R),
-                    "fit_epochs": fit_epochs,
-                }
+    order = np.random.default_rng(seed + o).permutation(n)
+    runs = {}
+    for name, signal in signals.items():
+        if isinstance(signal, Fitted):
+            fit, pool = order[: signal.fit_size], np.sort(order[signal.fit_size :])
+            values = fitted_signal(signal, zoo.subset(fit), zoo.subset(pool))
+            result = hyperband(
+                sampler_without_replacement(len(pool), seed + o),
+                ZooObjective(zoo.subset(pool), values=values),
+                R,
+                eta,
             )
-        for name, (stops, estimates) in (rules or {}).items():
-            got = rule_search(stops, estimates, truth, R, order)
-            rows.append({"search": name, "ordering": o, **got, "fit_epochs": 0})
-    return pd.DataFrame(rows)
+            result = SearchResult(
+                [Trial(int(fit[i]), R, R, truth[fit[i]]) for i in range(len(fit))]
+                + [replace(t, config=int(pool[t.config])) for t in result.trials]
+            )
+            fit_epochs = R * len(fit)
+        else:
+            result = hyperband(
+                sampler_without_replacement(n, seed + o),
+                ZooObjective(zoo, values=signal),
+                R,
+                eta,
+            )
+            fit_epochs = 0
+        runs[f"Hyperband[{name}]"] = (result, fit_epochs)
+    budget = next(iter(runs.values()))[0].total_epochs if runs else n * R
+    k = min(n, max(1, budget // R))
+    first = [int(i) for i in order[:k]]
+    full = random_search(lambda m, c=first: c[:m], plain, k, R)
+    runs["random search (full training)"] = (full, 0)
+    runs["MedianPruner"] = (median_pruner_search(plain, k * 2, seed + o), 0)
+    for name, (result, fit_epochs) in runs.items():
+        rows.append(
+            {
+                "search": name,
+                "ordering": o,
+                **outcome(result, truth, R),
+                "fit_epochs": fit_epochs,
+            }
+        )
+    for name, (stops, estimates) in (rules or {}).items():
+        got = rule_search(stops, estimates, truth, R, order)
+        rows.append({"search": name, "ordering": o, **got, "fit_epochs": 0})
+    return rows
 
 
 def search_summary(runs: pd.DataFrame, n_networks: int, max_resource: int) -> pd.DataFrame:

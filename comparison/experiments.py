@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 
 from common import compare, data, metrics, search
 from common.zoo import Zoo
@@ -133,16 +134,16 @@ def searches(zoos: dict[str, Zoo], s: Scale, engines: dict, seed: int = 0) -> pd
         ok = z.finished()
         signals, rules = signals_and_rules(ok, s, engines[space], seed)
         truth = ok.target("final_val_acc")
-        replayed = search.replay_searches(ok, signals, truth, s.orderings, rules=rules, seed=seed)
+        replayed = search.replay_searches(
+            ok, signals, truth, s.orderings, rules=rules, seed=seed, n_jobs=-1
+        )
         n = fit_size(s)
+        rules_run = Parallel(n_jobs=-1)(
+            delayed(srm_rule)(ok, n, s.n_search, seed + o) for o in range(s.orderings)
+        )
         srm = [
-            {
-                "search": "SRM rule (Δ = 0.95)",
-                "ordering": o,
-                **srm_rule(ok, n, s.n_search, seed + o),
-                "fit_epochs": n * s.epochs,
-            }
-            for o in range(s.orderings)
+            {"search": "SRM rule (Δ = 0.95)", "ordering": o, **got, "fit_epochs": n * s.epochs}
+            for o, got in enumerate(rules_run)
         ]
         parts[space] = pd.concat([replayed, pd.DataFrame(srm)], ignore_index=True)
     return pd.concat(parts, names=["space"]).reset_index(level=0).reset_index(drop=True)

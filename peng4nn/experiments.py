@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from common import data, metrics, scales, zoo
+from common import data, metrics, scales, scaling, zoo
 from peng4nn.analyzer import TABLE_II, AnalyzerSettings
 from peng4nn.engine import to_percent, train_live
 from peng4nn.menndl import menndl_stop_epoch
@@ -156,7 +156,7 @@ def savings(z: zoo.Zoo, settings: AnalyzerSettings = TABLE_II) -> pd.DataFrame:
     full training (Sec. IV-C). Accuracies in percent.
     """
     z = z.finished("max_val_acc")
-    engine = replay_zoo(z, settings)
+    engine = replay_zoo(z, settings, n_jobs=-1)
     menndl = [
         menndl_stop_epoch(z.eval_epochs, loss, max_epochs=settings.max_epochs)
         for loss in z.curve("train_loss")
@@ -191,6 +191,49 @@ def top_sets(table: pd.DataFrame, fractions=(0.1, 0.2, 0.3)) -> pd.DataFrame:
             "gap_points": [metrics.top_mean_gap(truth, estimate, f) for f in fractions],
         }
     )
+
+
+def overlap_scaling(table: pd.DataFrame, sizes=None, seeds=range(10), fraction: float = 0.2):
+    """The top-x overlap (Table IV) of the engine's estimates among `n` networks drawn at
+    random from the zoo, for growing `n` (issue 14, item 5). The engine learns from no
+    trained networks, so the curve is drawn against the networks searched (the paper's
+    zoos: 290–505): a best 20 % of a handful of networks is a coarse target, of hundreds a
+    fine one. Columns size, seed, value (`common.scaling.curve`)."""
+    n = len(table)
+    top = max(2, (3 * n) // 4)
+    sizes = sizes or sorted({m for m in (20, 40, 80, top) if 10 <= m <= top} | {top})
+    truth, estimate = table["truth"].to_numpy(), table["estimate"].to_numpy()
+
+    def measure(m: int, seed: int) -> float:
+        rows = np.random.default_rng(seed).choice(n, m, replace=False)
+        return metrics.top_overlap(truth[rows], estimate[rows], fraction)
+
+    return scaling.curve(measure, sizes, list(seeds))
+
+
+def savings_scaling(
+    z: zoo.Zoo, settings: AnalyzerSettings, table: pd.DataFrame, budgets=None, seeds=range(10)
+):
+    """Mean epochs saved against MENNDL (Fig. 5's claim) for e_max of 5, 10, ... up to the
+    zoo's epochs (issue 14, item 5: the claim against the training budget): both rules
+    replayed with that e_max on the same recorded curves (`table`: `savings` at the zoo's
+    own e_max, reused); the interval is over random halves of the networks (`seeds`).
+    Columns size (e_max), seed, value (%)."""
+    full = settings.max_epochs
+    budgets = budgets or [e for e in (5, 10, 15, 20, 30, 50) if e < full] + [full]
+    saved = {
+        e: (table if e == full else savings(z, replace(settings, max_epochs=float(e))))[
+            "epochs_saved_percent"
+        ].to_numpy()
+        for e in budgets
+    }
+
+    def measure(e: int, seed: int) -> float:
+        values = saved[e]
+        half = np.random.default_rng(seed).choice(len(values), len(values) // 2, replace=False)
+        return float(np.mean(values[half]))
+
+    return scaling.curve(measure, budgets, list(seeds))
 
 
 def membership(table: pd.DataFrame, fraction: float = 0.2) -> pd.Series:

@@ -2,9 +2,10 @@
 predictor learns from, and never lets a predictor score a network it was fitted on."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from common import search
+from common import compare, search
 from common.compare import Predictor, Requirements
 
 
@@ -62,3 +63,17 @@ def test_the_training_networks_stay_candidates(probe_zoo):
     assert row.regret <= np.nanmax(truth) - truth[first].max() + 1e-12
     with pytest.raises(ValueError, match="expected"):
         search.replay_searches(ok, {"bad": np.zeros((2, 2))}, truth, orderings=1)
+
+
+def test_replayed_searches_in_workers_equal_those_in_one_process(probe_zoo):
+    """One ordering per worker gives the rows one process gives (Optuna's pruner, a fitted
+    signal and a stopping rule included)."""
+    ok = probe_zoo.finished()
+    truth = ok.target("final_val_acc")
+    signals = {"last": ok.curve("val_acc"), "fitted": search.Fitted(compare.LastSeenValue(), 3)}
+    rules = {"stop at 1": (np.ones(len(ok)), truth)}
+    kw = {"orderings": 3, "eta": 2, "rules": rules, "seed": 5}
+    one = search.replay_searches(ok, signals, truth, **kw)
+    two = search.replay_searches(ok, signals, truth, **kw, n_jobs=2)
+    pd.testing.assert_frame_equal(one, two)
+    assert sorted(set(one.ordering)) == [0, 1, 2]

@@ -46,3 +46,15 @@ def test_verdicts():
     # two splits: the interval is too wide to say anything
     few = made({10: [0.1, 0.5], 100: [0.2, 0.6]})
     assert scaling.verdict(few, paper=0.9).startswith("too few splits to judge (2")
+
+
+def test_a_headline_row_carries_the_last_interval_and_the_verdict():
+    rising = made({10: [0.30, 0.32, 0.31], 100: [0.60, 0.62, 0.61]})
+    row = scaling.headline(rising, 0.9, 0.8, "τ", "book").iloc[0]
+    half = stats.t.ppf(0.975, 2) * 0.01 / np.sqrt(3)  # sd of (0.60, 0.62, 0.61) is 0.01
+    assert row["ours"] == f"0.61 [{0.61 - half:.3g}, {0.61 + half:.3g}] at 100 training networks"
+    assert row["verdict"] == scaling.verdict(rising, 0.9, 0.8) and row["noise ceiling"] == "0.8"
+    summary = pd.DataFrame([{"claim": "other", "paper": "x", "ours": "y", "our scale": "book"}])
+    table = scaling.with_headlines(summary, scaling.headline(rising, 0.9, None, "τ", "book"))
+    assert table["claim"].tolist() == ["τ", "other"]
+    assert table.loc[1, "verdict"] == "-" and table.loc[0, "noise ceiling"] == "-"

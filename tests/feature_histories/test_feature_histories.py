@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
@@ -172,3 +173,25 @@ def test_k_is_a_share_of_the_run_with_at_least_two_epochs():
         probe_name(3)
     with pytest.raises(ValueError, match="recorded no fh probe"):
         fh_probe(("weight_stats",))
+
+
+def test_reach_epochs_over_a_zoo_equal_reach_on_each_network(nb_zoo):
+    """The zoo-wide reach epochs equal the live runs' `reach` applied to each network's
+    recorded probe, one network at a time."""
+    from feature_histories.proxy import KINDS
+
+    z = experiments.finished(nb_zoo)
+    table = experiments.reach_epochs(nb_zoo)
+    assert len(table) > 0
+    for _, row in table.iterrows():
+        i = int(np.flatnonzero(z.table["idx"] == row["idx"])[0])
+        one = pd.DataFrame(z.probe("fh_k2")[i], columns=list(KINDS))
+        one.insert(0, "epoch", z.eval_epochs)
+        expected = experiments.reach(one)
+        np.testing.assert_equal(
+            [row["original"], row["ensemble"]], [expected["original"], expected["ensemble"]]
+        )
+        never = np.isnan(row["ensemble"])
+        assert row["speed-up"] == row["original"] / (
+            z.eval_epochs[-1] if never else row["ensemble"]
+        )
