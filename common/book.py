@@ -68,7 +68,7 @@ def execute(name: str, source: Path, out_dir: Path, parameters: dict) -> Outcome
             parameters=parameters,
             kernel_name="python3",
             cwd=str(source.parent),
-            progress_bar=False,
+            progress_bar=sys.stderr.isatty(),  # cells done, on a terminal only
         )
     except papermill.PapermillExecutionError as failed:
         first_line = (failed.source or "").strip().splitlines()[:1]
@@ -108,9 +108,55 @@ def stage(src: Path, executed: list[Outcome], book_dir: Path) -> None:
     shutil.copytree(book_dir / "_ext", src / "_ext")
     for outcome in executed:
         shutil.copy(outcome.output, src / "chapters" / outcome.output.name)
-    toc = ["format: jb-book", "root: intro", "chapters:"]
+    board = scoreboard(executed)
+    (src / "claims.md").write_text(claims_page(board))
+    toc = ["format: jb-book", "root: intro", "chapters:", "  - file: claims"]
     toc += [f"  - file: chapters/{o.name}" for o in executed] + ["  - file: api"]
     (src / "_toc.yml").write_text("\n".join(toc) + "\n")
+
+
+def scoreboard(executed: list[Outcome]):
+    """Every headline claim the executed chapters recorded (`common.scaling.record`, glued
+    into the notebook under `common.scaling.CLAIMS_KEY`), one row per claim: read from the
+    notebooks' outputs, so the scoreboard is what the chapters measured in this build."""
+    import ast
+    import json
+
+    import nbformat
+    import pandas as pd
+
+    from common.scaling import CLAIM_COLUMNS, CLAIMS_KEY
+
+    rows = []
+    for outcome in executed:
+        nb = nbformat.read(outcome.output, as_version=4)
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                if out.get("metadata", {}).get("scrapbook", {}).get("name") != CLAIMS_KEY:
+                    continue
+                text = out["data"]["application/papermill.record/text/plain"]
+                for row in json.loads(ast.literal_eval(text)):
+                    rows.append({"chapter": outcome.name, **row})
+    return pd.DataFrame(rows, columns=["chapter", *CLAIM_COLUMNS])
+
+
+def claims_page(board) -> str:
+    """The scoreboard page (MyST markdown), generated at build time."""
+    head = (
+        "# What held: every paper's headline claims\n\n"
+        "One row per headline claim, collected from the chapters as this build executed them"
+        " (nothing here is typed in): the paper's value and setting, ours at the largest size"
+        " measured with its 95 % interval over splits, the scale ours was measured at, our"
+        " noise ceiling (two trainings of the same networks), and the verdict read from the"
+        " chapter's scaling curve (`common.scaling.verdict`). Each chapter's own table"
+        ' ("Summary: what held") adds its other claims.\n\n'
+    )
+    if board.empty:
+        return head + "No chapter recorded a claim in this build.\n"
+    cells = board.astype(str).map(lambda v: v.replace("|", "\\|"))
+    lines = ["| " + " | ".join(cells.columns) + " |", "|" + "---|" * len(cells.columns)]
+    lines += ["| " + " | ".join(row) + " |" for row in cells.itertuples(index=False)]
+    return head + "\n".join(lines) + "\n"
 
 
 def render(src: Path, html: Path) -> None:
@@ -118,7 +164,12 @@ def render(src: Path, html: Path) -> None:
     work = src.parent / "jupyter-book"
     jupyter_book = Path(sys.executable).with_name("jupyter-book")  # the environment's own
     command = [str(jupyter_book), "build", str(src), "--path-output", str(work), "--warningiserror"]
-    subprocess.run(command, check=True)
+    # its output is kept for failures only: its closing message names `work`, which is
+    # moved away just below (`nnperf book` prints where the book is)
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise subprocess.CalledProcessError(done.returncode, command, done.stdout, done.stderr)
     if html.exists():
         shutil.rmtree(html)
     shutil.move(work / "_build" / "html", html)

@@ -19,6 +19,7 @@ there is no verdict.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -126,14 +127,15 @@ def headline(
     scale: str,
     higher_is_better: bool = True,
     unit: str = "training networks",
+    setting: str = "",
 ) -> pd.DataFrame:
-    """A chapter's headline claim as one row of its "what held" table: the paper's value,
-    ours at the largest size with its 95 % interval over splits, our noise ceiling and the
-    verdict read from the curve (`verdict`)."""
+    """A chapter's headline claim as one row of its "what held" table: the paper's value
+    (and `setting`), ours at the largest size with its 95 % interval over splits, our noise
+    ceiling and the verdict read from the curve (`verdict`)."""
     last = summary(points).iloc[-1]
     row = {
         "claim": claim,
-        "paper": f"{paper:.3g}",
+        "paper": f"{paper:.3g}" + (f" ({setting})" if setting else ""),
         "ours": f"{last['mean']:.3g} [{last['lo']:.3g}, {last['hi']:.3g}]"
         f" at {last['size']:g} {unit}",
         "our scale": scale,
@@ -141,6 +143,22 @@ def headline(
         "verdict": verdict(points, paper, ceiling, higher_is_better),
     }
     return pd.DataFrame([row])
+
+
+CLAIMS_KEY = "claims_rows"  # the glue key `common.book.scoreboard` reads
+CLAIM_COLUMNS = ("claim", "paper", "ours", "our scale", "noise ceiling", "verdict")
+
+
+def record(*headlines: pd.DataFrame) -> None:
+    """Glue a chapter's headline rows (`headline`) into its notebook, without showing them:
+    as ``claims`` (a table the chapter's opening pastes with a ``{glue} claims`` directive)
+    and as JSON under `CLAIMS_KEY`, which `nnperf book` reads from the executed notebook for
+    its claims scoreboard. Call it in a cell tagged ``remove-input``."""
+    from myst_nb import glue
+
+    table = pd.concat(headlines, ignore_index=True)[list(CLAIM_COLUMNS)].astype(str)
+    glue("claims", table.style.hide(axis="index"), display=False)
+    glue(CLAIMS_KEY, json.dumps(table.to_dict("records")), display=False)
 
 
 def with_headlines(table: pd.DataFrame, *headlines: pd.DataFrame) -> pd.DataFrame:

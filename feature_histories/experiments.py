@@ -65,7 +65,7 @@ class Scale:
 SCALES = {
     "smoke": {
         "digits": Scale(
-            n_networks=8, epochs=3, channels=4, cells=1, live_epochs=3, width=4, orderings=2
+            n_networks=12, epochs=3, channels=4, cells=1, live_epochs=3, width=4, orderings=2
         )
     },
     "book": {

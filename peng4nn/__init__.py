@@ -21,5 +21,6 @@ __all__, __getattr__ = lazy_exports(
         "AnalyzerSettings": "peng4nn.analyzer",
         "TABLE_II": "peng4nn.analyzer",
         "PEng4NNPredictor": "peng4nn.predictor",
+        "PEng4NNPruner": "peng4nn.pruner",
     },
 )

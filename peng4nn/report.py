@@ -42,3 +42,32 @@ def summary(tables: dict[str, pd.DataFrame], scale: str) -> pd.DataFrame:
     out = pd.DataFrame(rows)
     out["our scale"] = scale
     return out
+
+
+def headlines(overlap: pd.DataFrame, saved: pd.DataFrame, ceiling: float, where: str) -> list:
+    """The chapter's two headline claims as `common.scaling.headline` rows: the top-20 %
+    overlap against the lowest of Table IV (with our noise ceiling), and the mean epochs
+    saved against the paper's lowest mean (SVHN)."""
+    from common import scaling
+
+    paper_saved = min(PAPER["mean_epochs_saved_percent"].values())
+    return [
+        scaling.headline(
+            overlap,
+            PAPER["overlap_range"][0],
+            ceiling,
+            "top-20 % overlap",
+            where,
+            unit="networks",
+            setting="lowest of Table IV, 290–505 networks",
+        ),
+        scaling.headline(
+            saved,
+            paper_saved,
+            None,
+            "mean epochs saved vs MENNDL (%)",
+            where,
+            unit="e_max",
+            setting="lowest mean: SVHN, e_max 20",
+        ),
+    ]

@@ -22,5 +22,6 @@ __all__, __getattr__ = lazy_exports(
         "FHyperbandSettings": "srm_earlystop.fhyperband",
         "SRMPredictor": "srm_earlystop.predictor",
         "LCEPredictor": "srm_earlystop.lce",
+        "SRMPruner": "srm_earlystop.pruner",
     },
 )

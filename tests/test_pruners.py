@@ -1,0 +1,87 @@
+"""Optuna pruners (issue 18): on synthetic studies whose final values are known, each
+prunes a trial that cannot win and never the eventual best; PEng4NN's pruner stops a trial
+at the epoch the replayed engine stops the same curve."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from common.search import import_optuna
+
+optuna = import_optuna()
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def saturating(final: float, rate: float, steps: int) -> np.ndarray:
+    """A learning curve rising to `final` (fractions), one value per step."""
+    return final * (1 - np.exp(-rate * np.arange(1, steps + 1)))
+
+
+def run_study(pruner, curves: list[np.ndarray]) -> dict[int, int | None]:
+    """Trial i reports curves[i] step by step; the step it was pruned at (None: finished)."""
+    pruned: dict[int, int | None] = {}
+
+    def objective(trial):
+        curve = curves[trial.number]
+        for step, value in enumerate(curve, 1):
+            trial.report(float(value), step)
+            if trial.should_prune():
+                pruned[trial.number] = step
+                raise optuna.TrialPruned()
+        pruned[trial.number] = None
+        return float(curve[-1])
+
+    study = optuna.create_study(direction="maximize", pruner=pruner)
+    study.optimize(objective, n_trials=len(curves))
+    return pruned
+
+
+def test_peng4nn_pruner_prunes_a_flat_loser_where_the_replayed_engine_stops_it():
+    from peng4nn import replay
+    from peng4nn.pruner import PEng4NNPruner
+
+    steps = 40  # e_max 20 epochs, a report every half epoch
+    good, loser, best = saturating(0.9, 0.4, steps), saturating(0.5, 0.6, steps), None
+    best = saturating(0.97, 0.3, steps)
+    pruned = run_study(PEng4NNPruner(epochs_per_step=0.5), [good, loser, best])
+    assert pruned[0] is None and pruned[2] is None  # the first and the eventual best finish
+    assert pruned[1] is not None and pruned[1] < steps  # the loser stops early
+    epochs = 0.5 * np.arange(1, steps + 1)
+    engine = replay(epochs, 100 * loser, np.zeros(steps))
+    assert engine.decision.stop and engine.decision.converged
+    assert pruned[1] * 0.5 == engine.decision.epoch  # the same epoch as the replay
+
+
+def test_peng4nn_pruner_refuses_what_it_cannot_read():
+    from dataclasses import replace
+
+    from peng4nn.analyzer import TABLE_II
+    from peng4nn.pruner import PEng4NNPruner
+
+    with pytest.raises(ValueError, match="loss_check=False"):
+        PEng4NNPruner(replace(TABLE_II, loss_check=True))
+    with pytest.raises(ValueError, match="unit='percentage'"):
+        PEng4NNPruner(unit="percentage")
+    study = optuna.create_study(direction="minimize", pruner=PEng4NNPruner())
+    trial = study.ask()
+    trial.report(0.5, 1)
+    with pytest.raises(ValueError, match="the study must maximize"):
+        trial.should_prune()
+
+
+def test_srm_pruner_prunes_a_trial_that_cannot_win_and_never_the_best():
+    from srm_earlystop.pruner import SRMPruner
+
+    rng = np.random.default_rng(0)
+    steps, finals, rates = 12, rng.uniform(0.2, 0.85, 20), rng.uniform(0.3, 0.8, 20)
+    history = [saturating(f, r, steps) for f, r in zip(finals, rates, strict=True)]
+    loser, best = saturating(0.2, 0.5, steps), saturating(0.97, 0.5, steps)
+    pruned = run_study(SRMPruner(min_trials=10, n_search=10), [*history, loser, best])
+    assert all(pruned[i] is None for i in range(10))  # nothing pruned before 10 completions
+    assert pruned[20] is not None and pruned[20] < steps  # ends at 0.2: cannot win
+    assert pruned[21] is None  # the eventual best is never pruned
+    winners = [i for i in range(20) if finals[i] >= max(finals[:i], default=0)]
+    assert all(pruned[i] is None for i in winners)  # nor any trial that became the best
+    with pytest.raises(ValueError, match="min_trials=2: expected an integer >= 4"):
+        SRMPruner(min_trials=2)
