@@ -223,6 +223,15 @@ class Zoo:
     def __len__(self) -> int:
         return len(self.table)
 
+    def __repr__(self) -> str:
+        """One line: what the zoo is, not its arrays (``print(zoo)``)."""
+        s = self.spec
+        seen = "fully visible" if self.budget is None else f"truncated at {self.budget:g} epochs"
+        return (
+            f"Zoo({s.family!r} on {s.dataset!r}: {len(self)} of {s.n_networks} networks,"
+            f" {s.epochs:g} epochs, {len(self.eval_epochs)} evaluations, {seen})"
+        )
+
     def visible_evals(self, budget: float) -> int:
         """Number of evaluations taken within `budget` epochs of training (τ)."""
         return int(np.searchsorted(self.eval_epochs, budget + 1e-9))

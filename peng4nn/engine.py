@@ -58,11 +58,27 @@ class Engine:
         self.decision: Decision | None = None
         self._warned = False
 
-    def observe(self, epoch: float, val_acc: float, val_loss: float) -> Decision:
+    def observe(self, epoch: float, val_acc: float, val_loss: float | None = None) -> Decision:
         """Record one validation (accuracy in the engine's unit) and decide (Algorithms 1
-        and 2). Decisions and estimates are in percent."""
+        and 2). Decisions and estimates are in percent. `val_loss` is needed only where the
+        settings use it (LOSS on, condition 3).
+
+        >>> engine = Engine(unit="fraction")  # your own loop: one report per half epoch
+        >>> for epoch in (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0):
+        ...     if engine.observe(epoch, 0.9 - 0.5 * 0.3**epoch).stop:
+        ...         break
+        >>> engine.decision.epoch, round(engine.ceiling(), 3), round(engine.expected_at(3.0), 3)
+        (2.5, 0.9, 0.887)
+        """
         if self.decision is not None and self.decision.stop:
             raise RuntimeError(f"the engine already stopped at epoch {self.decision.epoch}")
+        if val_loss is None:
+            if self.settings.loss_check:
+                raise ValueError(
+                    f"epoch {epoch}: these settings check the validation loss (LOSS on):"
+                    " pass val_loss"
+                )
+            val_loss = 0.0  # unused with LOSS off
         if not np.isfinite(val_loss):
             raise ValueError(f"validation loss at epoch {epoch} is not finite ({val_loss})")
         val_acc = self._percent(val_acc, epoch)
@@ -81,6 +97,30 @@ class Engine:
             decision = replace(decision, estimate=float(acc[-1]), described=False)
         self.decision = decision
         return self.decision
+
+    def _unit(self, percent: float) -> float:
+        return percent / 100.0 if self.unit == "fraction" else percent
+
+    def ceiling(self) -> float:
+        """The current estimate of the accuracy the network will end with (the decision's
+        estimate: the fitted asymptote a_P once it is stable), in the engine's unit."""
+        if self.decision is None:
+            raise ValueError("no observation yet: call observe first")
+        return self._unit(self.decision.estimate)
+
+    def expected_at(self, epoch: float) -> float:
+        """The accuracy the latest fit expects after `epoch` epochs of training (the user's
+        budget), in the engine's unit, bounded to the feasible range; the last observed
+        value when no fit describes the curve (`curve.CurveFit.describes_curve`)."""
+        if not self.val_acc:
+            raise ValueError("no observation yet: call observe first")
+        if not epoch >= self.epochs[-1]:
+            raise ValueError(f"epoch={epoch!r}: expected an epoch at or after the last observed")
+        fitted = self.fits[-1]
+        if fitted is None or not fitted.describes_curve:
+            return self._unit(self.val_acc[-1])
+        x = curve.rescale(np.array([self.epochs[0], epoch]))[1]  # the fit's x (first: 1)
+        return self._unit(float(np.clip(fitted(x), 0.0, 100.0)))
 
     def _percent(self, value: float, epoch: float) -> float:
         if self.unit == "fraction":

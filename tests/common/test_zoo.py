@@ -245,3 +245,12 @@ def test_the_spec_batch_size_overrides_the_family_recipe_and_keeps_old_keys():
     assert zoo.ZooSpec.from_dict(small.to_dict()) == small and spec.key() != small.key()
     with pytest.raises(ValueError, match="replicate=-1"):
         zoo.ZooSpec("demo", replicate=-1)
+
+
+def test_a_zoo_prints_as_one_line(tiny_zoo):
+    text = repr(tiny_zoo)
+    assert text == (
+        f"Zoo('demo' on 'digits': {len(tiny_zoo)} of 14 networks, 2 epochs, 4 evaluations,"
+        " fully visible)"
+    )
+    assert repr(tiny_zoo.truncate(1.0)).endswith("truncated at 1 epochs)")

@@ -1,0 +1,52 @@
+"""The methods without a zoo (issue 18, item 1): each plain entry point gives what the
+zoo-based path gives on the same data, and the docstring examples run."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import numpy as np
+import pytest
+
+EXAMPLES = ("peng4nn.engine",)  # modules whose docstrings carry runnable examples
+
+
+@pytest.mark.parametrize("module", EXAMPLES)
+def test_docstring_examples_run(module):
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_following_one_network_in_fractions_gives_the_zoo_replays_estimate(tiny_zoo):
+    """An `Engine(unit="fraction")` fed one network's curve as it arrives, without a loss
+    (LOSS is off in Table II), ends on the estimate `replay_zoo` gives that network."""
+    from peng4nn import Engine
+    from peng4nn.predictor import replay_zoo
+
+    z = tiny_zoo.finished()
+    expected = replay_zoo(z)
+    for i, curve in enumerate(z.curve("val_acc")):
+        engine = Engine(unit="fraction")
+        for epoch, value in zip(z.eval_epochs, curve, strict=True):
+            if engine.observe(epoch, value).stop:
+                break
+        assert engine.ceiling() == pytest.approx(expected["estimate"].iloc[i])
+        assert 0 <= engine.expected_at(z.spec.epochs) <= 1
+
+
+def test_an_engine_that_checks_the_loss_asks_for_it():
+    from dataclasses import replace
+
+    from peng4nn import TABLE_II, Engine
+
+    with pytest.raises(ValueError, match="LOSS on\\): pass val_loss"):
+        Engine(replace(TABLE_II, loss_check=True), unit="fraction").observe(0.5, 0.3)
+    with pytest.raises(ValueError, match="no observation yet"):
+        Engine().expected_at(3.0)
+    engine = Engine(unit="fraction")
+    engine.observe(1.0, 0.5)
+    with pytest.raises(ValueError, match="at or after the last observed"):
+        engine.expected_at(0.5)
+    assert engine.expected_at(2.0) == 0.5  # no fit yet (3 points needed): the last value
+    assert np.isfinite(engine.ceiling())
