@@ -20,5 +20,6 @@ __all__, __getattr__ = lazy_exports(
         "estimates": "feature_histories.proxy",
         "ProxySettings": "feature_histories.proxy",
         "FeatureHistoryPredictor": "feature_histories.probe",
+        "FeatureHistoryCallback": "feature_histories.callback",
     },
 )

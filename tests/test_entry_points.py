@@ -86,3 +86,42 @@ def test_the_curve_regressor_says_what_it_was_not_fitted_for():
     with pytest.raises(ValueError, match="meta has none of the AP columns"):
         CurveRegressor(taus=[2]).fit(curves, meta=__import__("pandas").DataFrame({"x": [0] * 40}))
     assert CurveRegressor("ols_linear", 1).fit(curves).fitted_taus == [1, 2, 3, 4, 5]
+
+
+def test_the_hooked_callback_equals_a_history_fed_the_features_by_hand():
+    """A plain loop with `FeatureHistoryCallback` (features found by a hook on the last
+    Linear) gives the accuracies of a `History` fed ``model[:-1](x)`` and ``model[-1]``
+    explicitly, epoch by epoch."""
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+
+    from common import data
+    from feature_histories import FeatureHistoryCallback, History
+    from feature_histories.proxy import KINDS, predictions
+
+    digits = data.load("digits")
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 16), nn.ReLU(), nn.Linear(16, 10))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    fh, by_hand = FeatureHistoryCallback(model, k=2), History(2)
+    for _ in range(3):
+        for i in range(0, 512, 64):
+            x, y = digits.train_x[i : i + 64], digits.train_y[i : i + 64]
+            by_hand.on_train_batch(model[:-1](x), y)  # before the step, as the hook sees it
+            loss = F.cross_entropy(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            fh.on_train_batch(y)
+        got = fh.end_epoch(model, digits.val_x, digits.val_y)
+        with torch.no_grad():
+            by_hand.end_epoch(model[-1], model[:-1](digits.val_x), digits.val_y)
+        right = predictions(by_hand)
+        assert got == {k: float(right[k].float().mean()) for k in KINDS}
+    assert got["original"] > 0.3  # it learned: the comparison is not of chance
+    fh.remove()
+    with pytest.raises(ValueError, match="no nn.Linear head"):
+        FeatureHistoryCallback(nn.Sequential(nn.ReLU()))
+    with pytest.raises(ValueError, match="head '1' is a ReLU; expected nn.Linear"):
+        FeatureHistoryCallback(nn.Sequential(nn.Linear(2, 2), nn.ReLU()), head="1")
