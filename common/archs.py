@@ -266,6 +266,99 @@ def build(arch: Architecture) -> Network:
     return Network(modules[:-1], modules[-1])
 
 
+def from_sequential(model: nn.Module, input_shape) -> Architecture:
+    """The `Architecture` of a ``torch.nn.Sequential`` of supported layers (nested
+    Sequentials are flattened): Conv2d, MaxPool2d, AvgPool2d, BatchNorm2d, Dropout, ReLU,
+    Sigmoid, Tanh, Flatten, AdaptiveAvgPool2d(1) followed by Flatten (global average
+    pooling) and Linear, the last layer being the Linear classifier. ValueError naming the
+    first unsupported layer (its position and class) and what is supported."""
+    modules = _flatten(model)
+    layers: list[dict[str, Any]] = []
+    i = 0
+    while i < len(modules):
+        module, where = modules[i], f"layer {i} ({type(modules[i]).__name__})"
+        nxt = modules[i + 1] if i + 1 < len(modules) else None
+        if _is_global_pool(module) and isinstance(nxt, nn.Flatten):
+            layers.append({"type": "global_avg_pool"})
+            i += 2
+            continue
+        layers.append(_layer_of(module, where))
+        i += 1
+    if not layers or layers[-1]["type"] != "linear":
+        raise ValueError("the last layer must be the nn.Linear classifier")
+    arch = Architecture(tuple(input_shape), layers[-1]["out_features"], tuple(layers))
+    shapes(arch)  # the widths must fit together: ValueError naming the layer otherwise
+    return arch
+
+
+SUPPORTED_MODULES = (
+    "Conv2d, MaxPool2d, AvgPool2d, BatchNorm2d, Dropout, ReLU, Sigmoid, Tanh, Flatten,"
+    " AdaptiveAvgPool2d(1) + Flatten, Linear"
+)
+
+
+def _flatten(model: nn.Module) -> list[nn.Module]:
+    if not isinstance(model, nn.Sequential):
+        raise ValueError(f"expected a torch.nn.Sequential, got {type(model).__name__}")
+    out = []
+    for module in model:
+        out += _flatten(module) if isinstance(module, nn.Sequential) else [module]
+    return out
+
+
+def _is_global_pool(module: nn.Module) -> bool:
+    return isinstance(module, nn.AdaptiveAvgPool2d) and module.output_size in (1, (1, 1))
+
+
+def _xy(value) -> list[int]:
+    """torch's (height, width) as this vocabulary's [width, height]."""
+    h, w = (value, value) if isinstance(value, int) else value
+    return [int(w), int(h)]
+
+
+def _layer_of(module: nn.Module, where: str) -> dict[str, Any]:
+    """The layer dict of one supported module."""
+    for kind, cls in ACTIVATIONS.items():
+        if type(module) is cls:
+            return {"type": kind}
+    if (
+        isinstance(module, nn.Conv2d)
+        and module.dilation == (1, 1)
+        and module.padding_mode == "zeros"
+    ):
+        if isinstance(module.padding, str):
+            raise ValueError(f"{where}: padding={module.padding!r}; give padding as numbers")
+        return {
+            "type": "conv",
+            "out_channels": module.out_channels,
+            "kernel": _xy(module.kernel_size),
+            "stride": _xy(module.stride),
+            "padding": _xy(module.padding),
+            "groups": module.groups,
+            "bias": module.bias is not None,
+        }
+    pools = {nn.MaxPool2d: "maxpool", nn.AvgPool2d: "avgpool"}
+    if type(module) in pools and not getattr(module, "ceil_mode", False):
+        if getattr(module, "dilation", 1) not in (1, (1, 1)):
+            raise ValueError(f"{where}: dilated pooling is not supported")
+        stride = module.stride if module.stride is not None else module.kernel_size
+        return {
+            "type": pools[type(module)],
+            "kernel": _xy(module.kernel_size),
+            "stride": _xy(stride),
+            "padding": _xy(module.padding),
+        }
+    if type(module) is nn.BatchNorm2d and module.affine:
+        return {"type": "batchnorm"}
+    if type(module) is nn.Dropout:
+        return {"type": "dropout", "p": module.p}
+    if type(module) is nn.Flatten and module.start_dim == 1 and module.end_dim == -1:
+        return {"type": "flatten"}
+    if type(module) is nn.Linear and module.bias is not None:
+        return {"type": "linear", "out_features": module.out_features}
+    raise ValueError(f"{where} is not supported; supported: {SUPPORTED_MODULES}")
+
+
 def vgg_style(input_shape, num_classes: int, width: int, stages: int = 3, convs: int = 2):
     """A VGG-style reference network: `stages` stages of `convs` 3×3 conv-BN-ReLU and 2×2 max
     pooling (widths w, 2w, 4w, ...), global average pooling, a linear classifier."""

@@ -125,3 +125,42 @@ def test_the_hooked_callback_equals_a_history_fed_the_features_by_hand():
         FeatureHistoryCallback(nn.Sequential(nn.ReLU()))
     with pytest.raises(ValueError, match="head '1' is a ReLU; expected nn.Linear"):
         FeatureHistoryCallback(nn.Sequential(nn.Linear(2, 2), nn.ReLU()), head="1")
+
+
+def test_an_architecture_from_a_sequential_builds_the_same_network():
+    """`common.archs.from_sequential` of a torch model: the built `Network`, given the
+    model's parameters in order, computes the model's logits; its size is the model's."""
+    import torch
+    from torch import nn
+
+    from common import archs
+
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, (3, 2), stride=(1, 2), padding=(1, 0)),
+        nn.BatchNorm2d(4),
+        nn.ReLU(),
+        nn.Sequential(nn.MaxPool2d(2), nn.Dropout(0.1)),
+        nn.Conv2d(4, 6, 3, padding=1, groups=2),
+        nn.Tanh(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(6, 10),
+    ).eval()
+    arch = archs.from_sequential(model, (1, 8, 8))
+    assert archs.num_params(arch) == sum(p.numel() for p in model.parameters())
+    assert [layer["type"] for layer in arch.layers][-2:] == ["global_avg_pool", "linear"]
+    built = archs.build(arch).eval()
+    with torch.no_grad():
+        for mine, theirs in zip(built.parameters(), model.parameters(), strict=True):
+            mine.copy_(theirs)
+        x = torch.randn(5, 1, 8, 8)
+        torch.testing.assert_close(built(x), model(x))
+    with pytest.raises(ValueError, match=r"layer 1 \(LSTM\) is not supported; supported: Conv2d"):
+        archs.from_sequential(
+            nn.Sequential(nn.Flatten(), nn.LSTM(4, 4), nn.Linear(4, 2)), (1, 2, 2)
+        )
+    with pytest.raises(ValueError, match="the last layer must be the nn.Linear classifier"):
+        archs.from_sequential(nn.Sequential(nn.Flatten()), (1, 2, 2))
+    with pytest.raises(ValueError, match="expected a torch.nn.Sequential"):
+        archs.from_sequential(nn.Linear(2, 2), (1, 1, 2))
