@@ -154,6 +154,43 @@ class WeightsPredictor(Predictor):
             out[ok] = self.model_.predict(x[ok])
         return out
 
+    def score(self, networks) -> np.ndarray:
+        """Predicted final accuracy of trained networks given as ``torch.nn.Module`` or
+        ``state_dict`` (one, or a list): their W̃_L (`common.probes.layer_statistics`, the
+        ``weight_stats`` probe) through the fitted model, as `predict` reads it from a zoo.
+        Only the ``features=None`` predictor scores modules; a network whose weight layers
+        do not match what the model was trained on is refused, naming both."""
+        if self.features is not None:
+            raise ValueError(
+                f"{self.name} reads the feature set {self.features!r} of a zoo's Small CNNs;"
+                " score networks with WeightsPredictor(features=None)"
+            )
+        if not self.is_fitted():
+            raise NotFittedError(f"{self.name} is not fitted: call fit(zoo, budget) before score")
+        many = isinstance(networks, list | tuple)
+        rows = [module_statistics(n) for n in (networks if many else [networks])]
+        for i, row in enumerate(rows):
+            n_layers = len(row) // LAYER
+            if self.first_last_ and n_layers < 2:
+                raise ValueError(
+                    f"network {i} has {n_layers} weight layer(s); this predictor reads the first"
+                    " and the last (it was trained on networks of several depths): at least 2"
+                )
+            if not self.first_last_ and len(row) != self.n_inputs_:
+                raise ValueError(
+                    f"network {i} has {n_layers} weight layers (W̃_L of {len(row)} numbers);"
+                    f" this predictor was trained on {self.n_inputs_ // LAYER} weight layers"
+                )
+        out = self.model_.predict(stats_matrix(rows, self.first_last_))
+        return out if many else float(out[0])
+
+    @property
+    def n_inputs_(self) -> int:
+        """Width of the fitted model's input."""
+        if isinstance(self.model_, SavedGBM):
+            return len(self.model_.mean)
+        return int(self.model_[0].n_features_in_)
+
     # ------------------------------------------------------------------ saving and loading
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -252,3 +289,30 @@ class SavedGBM:
                 f"inputs of {x.shape[1]} features; this predictor was trained on {len(self.mean)}"
             )
         return self.booster.predict((x - self.mean) / self.scale)
+
+
+def module_statistics(network) -> np.ndarray:
+    """W̃_L of a ``torch.nn.Module``, or of a ``state_dict`` (its 2-d and 4-d weights and
+    their biases, in order)."""
+    import torch
+    from torch import nn
+
+    from common.probes import layer_statistics, tensor_statistics
+
+    if isinstance(network, nn.Module):
+        return layer_statistics(network)
+    if not isinstance(network, dict):
+        raise TypeError(f"expected a torch.nn.Module or a state_dict, got {type(network).__name__}")
+    rows = []
+    for name, value in network.items():
+        if name.endswith("weight") and torch.is_tensor(value) and value.dim() in (2, 4):
+            bias = network.get(name[: -len("weight")] + "bias")
+            rows.append(tensor_statistics(value))
+            rows.append(
+                tensor_statistics(bias)
+                if bias is not None
+                else torch.full((STATS_PER_TENSOR,), float("nan"), dtype=torch.float64)
+            )
+    if not rows:
+        raise ValueError("the state_dict holds no convolution or linear weights")
+    return torch.stack([r.cpu() for r in rows]).flatten().numpy()

@@ -85,3 +85,49 @@ def test_only_a_fitted_gbm_saves(tmp_path):
         WeightsPredictor("gbm").save(tmp_path / "x.json")
     with pytest.raises(ValueError, match="only the 'gbm' predictor can be saved"):
         WeightsPredictor("dnn").save(tmp_path / "x.json")
+
+
+def test_scoring_trained_modules_equals_predicting_from_the_zoo(fitted, tiny_zoo):
+    """Each zoo network rebuilt as a torch module from its stored weights: its W̃_L equals
+    the probe's last record, and `score` (module or state_dict) equals `predict` on the
+    zoo."""
+    import torch
+
+    from common import archs
+    from weights_to_acc.predictor import last_visible, module_statistics
+
+    p, view = fitted
+    z = tiny_zoo.finished()
+    expected = p.predict(view, z.spec.epochs)
+    probe = last_visible(z)
+    for i, (arch, weights) in enumerate(zip(z.table.arch, z.weights_list(), strict=True)):
+        net = archs.build(archs.Architecture.from_json(arch))
+        torch.nn.utils.vector_to_parameters(torch.as_tensor(weights), net.parameters())
+        np.testing.assert_allclose(module_statistics(net), probe[i], rtol=1e-6)
+        assert p.score(net) == pytest.approx(expected[i])
+        assert p.score(net.state_dict()) == pytest.approx(expected[i])
+    nets = [archs.build(archs.Architecture.from_json(a)) for a in z.table.arch[:2]]
+    assert p.score(nets).shape == (2,)
+    one_layer = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10))
+    message = (
+        r"network 0 has 1 weight layer\(s\); .* the first and the last"
+        if p.first_last_
+        else (r"network 0 has 1 weight layers .* trained on \d+ weight layers")
+    )
+    with pytest.raises(ValueError, match=message):
+        p.score(one_layer)
+    with pytest.raises(ValueError, match="feature set 'W'"):
+        WeightsPredictor("gbm", features="W").score(net)
+
+
+def test_a_network_of_another_depth_is_refused_by_a_fixed_depth_predictor():
+    import torch
+
+    from weights_to_acc.predictor import LAYER, SavedGBM
+
+    p = WeightsPredictor("gbm")
+    p.first_last_ = False  # trained on networks of 2 weight layers
+    p.model_ = SavedGBM(np.zeros(2 * LAYER), np.ones(2 * LAYER), booster=None)
+    one_layer = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10))
+    with pytest.raises(ValueError, match=r"network 0 has 1 weight layers \(W̃_L of 14 numbers\)"):
+        p.score(one_layer)
