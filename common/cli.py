@@ -61,6 +61,12 @@ def _zoo_info(args) -> int:
         cols = ["n_params", "depth", "final_val_acc", "max_val_acc", "test_acc", "wall_time"]
         print(z.table.loc[ok, cols].describe().T[["mean", "min", "max"]].to_string())
     if len(z):
+        trained = where_trained(z)
+        print(trained.to_string())
+        print(
+            "hours by device kind: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in trained.attrs["hours"].items())
+        )
         _print_health(health.health(z, root=args.root))
     twin = None
     if len(z) and not z.spec.replicate:  # a replicate has no replicate of its own
@@ -72,6 +78,19 @@ def _zoo_info(args) -> int:
     else:
         print("noise ceiling: not measured (add --ceiling 40 to train 40 networks again)")
     return 0
+
+
+def where_trained(z):
+    """Networks and hours of training per host and device (GPU and CPU hours: what the zoo
+    cost); hosts are unknown for zoos written before they were recorded."""
+    table = z.table.assign(host=z.table["host"].fillna("(not recorded)"))
+    table = table.assign(kind=table["device"].str.split(":").str[0])
+    out = table.groupby(["host", "device"]).agg(
+        networks=("idx", "size"), hours=("wall_time", lambda t: t.sum() / 3600)
+    )
+    totals = table.groupby("kind")["wall_time"].sum() / 3600
+    out.attrs["hours"] = totals.to_dict()
+    return out.round(3)
 
 
 def _print_health(report: dict) -> None:

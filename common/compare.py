@@ -149,7 +149,7 @@ class ParamDepthRegression(Predictor):
 ALWAYS = ("idx", "status")  # every view keeps the network's identity and whether it diverged
 ARCHITECTURE = ("arch", "n_params", "depth")
 RECIPE = tuple(f.name for f in dataclasses.fields(Recipe))
-RESULTS = ("test_acc", "test_loss", "wall_time", "device", "seed", *TARGETS)
+RESULTS = ("test_acc", "test_loss", "wall_time", "device", "host", "seed", *TARGETS)
 
 
 def visible(zoo: Zoo, requires: Requirements, budget: float | None = None) -> Zoo:

@@ -152,6 +152,7 @@ def _record(index, seed, arch, recipe, extra, result, device) -> dict:
         "test_loss": result.test_loss,
         "wall_time": result.wall_time,
         "device": str(device),
+        "host": socket.gethostname(),  # where it trained (a pool's or a cluster's worker)
         "arrays": arrays,
     }
 

@@ -32,12 +32,14 @@ CREATE TABLE IF NOT EXISTS networks (
     idx INTEGER PRIMARY KEY, seed INTEGER NOT NULL, status TEXT NOT NULL,
     arch TEXT NOT NULL, recipe TEXT NOT NULL, extra TEXT NOT NULL,
     n_params INTEGER NOT NULL, depth INTEGER NOT NULL,
-    test_acc REAL, test_loss REAL, wall_time REAL NOT NULL, device TEXT NOT NULL);
+    test_acc REAL, test_loss REAL, wall_time REAL NOT NULL, device TEXT NOT NULL,
+    host TEXT);
 CREATE TABLE IF NOT EXISTS arrays (
     idx INTEGER NOT NULL REFERENCES networks(idx), name TEXT NOT NULL, data BLOB NOT NULL,
     crc INTEGER, PRIMARY KEY (idx, name));
 """
-# crc: CRC-32 of `data`, checked on every read (NULL in zoos written before it existed)
+# crc: CRC-32 of `data`, checked on every read (NULL in zoos written before it existed);
+# host: the machine that trained the network (NULL in zoos written before it existed)
 
 
 def _encode(array: np.ndarray) -> bytes:
@@ -59,6 +61,9 @@ def _connect(path: str | os.PathLike) -> sqlite3.Connection:
         if not _has_crc(conn):  # a zoo from before checksums: new networks get theirs
             with conn:
                 conn.execute("ALTER TABLE arrays ADD COLUMN crc INTEGER")
+        if "host" not in {row[1] for row in conn.execute("PRAGMA table_info(networks)")}:
+            with conn:  # a zoo from before hosts were recorded
+                conn.execute("ALTER TABLE networks ADD COLUMN host TEXT")
     return conn
 
 
@@ -349,6 +354,8 @@ def load(path: str | os.PathLike) -> Zoo:
                 arrays[idx][name] = array
         finally:
             conn.close()
+    if "host" not in table:  # a shipped zoo from before hosts were recorded, read-only
+        table["host"] = None
     ordered = [arrays[int(i)] for i in table["idx"]]
     val_acc = [a.get("curve/val_acc", np.empty(0)) for a in ordered]
     table["final_val_acc"] = [

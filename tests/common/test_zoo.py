@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -254,3 +255,29 @@ def test_a_zoo_prints_as_one_line(tiny_zoo):
         " fully visible)"
     )
     assert repr(tiny_zoo.truncate(1.0)).endswith("truncated at 1 epochs)")
+
+
+def test_each_network_records_its_host_and_zoo_info_costs_the_zoo(tmp_path):
+    """The host that trained each network is stored (a cluster's worker, for Dask builds);
+    a zoo from before the column existed loads with the host unknown and gains the column
+    when a build resumes it; `where_trained` sums the hours per host and device."""
+    import socket
+    from concurrent.futures import ThreadPoolExecutor
+
+    from common.cli import where_trained
+
+    spec = zoo.ZooSpec("demo", n_networks=3, epochs=1.0)
+    path = tmp_path / "z.sqlite"
+    with ThreadPoolExecutor(1) as pool:
+        zoo.build(replace(spec, n_networks=2), path, pool, progress=False)
+    assert (zoo.load(path).table["host"] == socket.gethostname()).all()
+    with sqlite3.connect(path) as conn:  # as an older nnperf wrote it
+        conn.execute("ALTER TABLE networks DROP COLUMN host")
+    assert zoo.load(path).table["host"].isna().all()
+    with ThreadPoolExecutor(1) as pool:
+        zoo.build(spec, path, pool, progress=False)  # resumes, adding the column
+    z = zoo.load(path)
+    assert z.table["host"].isna().sum() == 2 and z.table["host"].iloc[2] == socket.gethostname()
+    trained = where_trained(z)
+    assert trained["networks"].sum() == 3
+    assert trained.attrs["hours"]["cpu"] == pytest.approx(z.table["wall_time"].sum() / 3600)
