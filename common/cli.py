@@ -36,6 +36,11 @@ def _zoo_build(args) -> int:
         batch_size=args.batch_size,
         replicate=args.replicate,
     )
+    if args.scheduler is not None or args.dask_workers is not None:
+        with zoo.dask_executor(args.scheduler, args.dask_workers) as executor:
+            zoo.build(spec, args.path, executor, root=args.root, device=args.device)
+        print(args.path)
+        return 0
     executor = None
     if args.workers is not None:
         executor = zoo.default_executor(args.workers)
@@ -143,6 +148,10 @@ def parser() -> argparse.ArgumentParser:
         help="train the same networks from other seeds (noise ceiling)",
     )
     b.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
+    b.add_argument("--scheduler", default=None, help="build on the Dask scheduler at ADDRESS")
+    b.add_argument(
+        "--dask-workers", type=int, default=None, help="build on a local Dask cluster of N"
+    )
     b.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda")
     b.add_argument("--root", default=None, help="data root (default NNPERF_DATA)")
     b.set_defaults(func=_zoo_build)

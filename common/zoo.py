@@ -184,6 +184,38 @@ def default_executor(max_workers: int | None = None) -> Executor:
 # ----------------------------------------------------------------------------- building
 
 
+@contextlib.contextmanager
+def dask_executor(scheduler: str | None = None, workers: int | None = None):
+    """A Dask cluster as the executor of `build` (the ``dask`` extra: ``nnperf[dask]``):
+    the scheduler at address `scheduler` (``tcp://host:8786``; start one with
+    ``dask scheduler`` and ``dask worker ADDRESS`` on each machine, or through
+    ``dask-jobqueue`` on SLURM / PBS), or a local cluster of `workers` processes of one
+    thread each. Workers train and return records; the building process alone writes the
+    zoo. A worker that dies has its networks re-run elsewhere (Dask retries its task)."""
+    if (scheduler is None) == (workers is None):
+        raise ValueError("give either a scheduler address or a number of local workers")
+    if workers is not None and not (isinstance(workers, int) and workers >= 1):
+        raise ValueError(f"workers={workers!r}: expected an integer >= 1")
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ImportError(
+            "building on Dask needs the dask extra: uv pip install 'nnperf[dask]'"
+        ) from None
+    cluster = None
+    if workers is not None:
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+    client = Client(cluster if cluster is not None else scheduler)
+    try:
+        yield client.get_executor()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
 def build(
     spec: ZooSpec,
     path: str | os.PathLike,
