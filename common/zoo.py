@@ -157,11 +157,33 @@ def _record(index, seed, arch, recipe, extra, result, device) -> dict:
     }
 
 
-def _init_worker() -> None:
+def _init_worker(gpus: tuple[str, ...] = (), counter=None) -> None:
+    if gpus and counter is not None:  # before CUDA starts: this worker sees one GPU
+        with counter.get_lock():
+            k, counter.value = counter.value, counter.value + 1
+        os.environ["CUDA_VISIBLE_DEVICES"] = gpu_for(k, gpus)
     import torch
 
     torch.set_num_threads(1)  # one torch thread per worker: workers already fill the cores
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def gpu_for(worker: int, gpus: tuple[str, ...]) -> str:
+    """The GPU of the `worker`-th worker: round-robin over the visible GPUs, so a pool of
+    more workers than GPUs puts several small networks' trainings on each."""
+    return gpus[worker % len(gpus)]
+
+
+def visible_gpus() -> tuple[str, ...]:
+    """The GPUs this process may use, as ``CUDA_VISIBLE_DEVICES`` names them (empty
+    without CUDA)."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return ()
+    listed = os.environ.get("CUDA_VISIBLE_DEVICES")
+    names = [g.strip() for g in listed.split(",") if g.strip()] if listed else []
+    return tuple(names) or tuple(str(i) for i in range(torch.cuda.device_count()))
 
 
 def _exit_with_parent(parent: int, every: float = 1.0) -> None:
@@ -172,12 +194,17 @@ def _exit_with_parent(parent: int, every: float = 1.0) -> None:
     os._exit(1)
 
 
-def default_executor(max_workers: int | None = None) -> Executor:
-    """A local process pool (spawned workers, one torch thread each)."""
+def default_executor(max_workers: int | None = None, gpus: tuple[str, ...] | None = None):
+    """A local process pool (spawned workers, one torch thread each). On a CUDA machine each
+    worker is given one of the visible GPUs (`gpus`, default `visible_gpus`), round-robin:
+    with more workers than GPUs, several train on each GPU."""
+    context = get_context("spawn")
+    gpus = visible_gpus() if gpus is None else tuple(gpus)
     return ProcessPoolExecutor(
         max_workers=max_workers or os.cpu_count(),
-        mp_context=get_context("spawn"),
+        mp_context=context,
         initializer=_init_worker,
+        initargs=(gpus, context.Value("i", 0)),
     )
 
 

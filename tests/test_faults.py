@@ -4,6 +4,7 @@ whole on its own, and zoos from a newer nnperf refused by name."""
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
@@ -447,3 +448,28 @@ def test_a_truncated_dataset_is_named_as_corrupt_and_available_answers(tmp_path,
     missing = data.available("fashion_mnist", tmp_path / "data")
     assert not missing and "fashion_mnist" in missing.reason.lower()
     assert data.present(["digits", "mnist"], tmp_path / "data") == ["digits"]
+
+
+def _visible_device(pause: float) -> tuple[int, str | None]:
+    import os
+    import time
+
+    time.sleep(pause)  # keep this worker busy so that the other takes the next task
+    return os.getpid(), os.environ.get("CUDA_VISIBLE_DEVICES")
+
+
+def test_pool_workers_are_given_the_visible_gpus_round_robin():
+    """On a CUDA machine each worker sees one GPU, round-robin (checked here with GPU names
+    handed to the pool: the placement is an environment variable set before CUDA starts)."""
+    assert [zoo.gpu_for(k, ("0", "1")) for k in range(5)] == ["0", "1", "0", "1", "0"]
+    pool = zoo.default_executor(2, gpus=("3", "5"))
+    try:
+        seen = dict(pool.map(_visible_device, [1.0] * 4))
+    finally:
+        pool.shutdown()
+    assert sorted(seen.values()) == ["3", "5"]  # two workers, one GPU each
+    pool = zoo.default_executor(1, gpus=())
+    try:
+        assert next(pool.map(_visible_device, [0.0]))[1] == os.environ.get("CUDA_VISIBLE_DEVICES")
+    finally:
+        pool.shutdown()
