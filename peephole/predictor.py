@@ -3,10 +3,17 @@ learns from fully trained networks)."""
 
 from __future__ import annotations
 
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+
 import numpy as np
+import torch
 
 from common.archs import Architecture
-from common.compare import Predictor, Requirements
+from common.compare import NotFittedError, Predictor, Requirements
+from common.train import resolve_device
 from common.zoo import Zoo
 from peephole import model
 from peephole.ulc import encode
@@ -43,9 +50,12 @@ class PeepholePredictor(Predictor):
         return min(int(round(zoo.spec.epochs)), self.config.max_epoch)
 
     def fit(self, zoo: Zoo, budget: float) -> PeepholePredictor:
-        """Train Peephole on the training networks' codes and final accuracies."""
+        """Train Peephole on the training networks' codes and final accuracies; the zoo's
+        training recipe is kept with it (`card`): its predictions hold for networks trained
+        that way."""
         if "arch" not in zoo.table:
             raise ValueError("the zoo table has no 'arch' column to encode")
+        self.trained_on_ = {"networks": len(zoo), "zoo": zoo.spec.to_dict()}
         self.model_ = model.fit(
             zoo_codes(zoo, self.skip),
             self.epoch(zoo),
@@ -58,3 +68,67 @@ class PeepholePredictor(Predictor):
     def predict(self, zoo: Zoo, budget: float) -> np.ndarray:
         """Peephole's prediction for each network's code at the zoo's final epoch."""
         return model.predict(self.model_, zoo_codes(zoo, self.skip), self.epoch(zoo))
+
+    def card(self) -> str:
+        """What a fitted Peephole learned from: the zoo, and so the training its predicted
+        accuracies assume."""
+        if not self.is_fitted():
+            raise NotFittedError("Peephole is not fitted: call fit(zoo, budget) first")
+        spec = self.trained_on_["zoo"]
+        options = ", ".join(f"{k}={v}" for k, v in spec["family_options"].items()) or "defaults"
+        batch = spec.get("batch_size") or "the family's"
+        return (
+            f"Peephole trained on {self.trained_on_['networks']} {spec['family']!r} networks on"
+            f" {spec['dataset']!r}, each trained {spec['epochs']:g} epochs (family options:"
+            f" {options}; minibatch: {batch}). It predicts the"
+            " final validation accuracy a network reaches when trained that way."
+        )
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write a fitted Peephole to one file: its weights, settings and the zoo it learned
+        from, loaded back by `load` with torch's safe loader (tensors and plain data only)."""
+        if not self.is_fitted():
+            raise NotFittedError("Peephole is not fitted: call fit(zoo, budget) before save")
+        path = Path(path)
+        torch.save(
+            {
+                "format": SAVE_FORMAT,
+                "config": asdict(self.config),
+                "skip": list(self.skip),
+                "target": self.target,
+                "trained_on": json.dumps(self.trained_on_),
+                "state_dict": {k: v.cpu() for k, v in self.model_.state_dict().items()},
+            },
+            path,
+        )
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, device="auto") -> PeepholePredictor:
+        """A Peephole saved by `save`; a truncated, damaged or foreign file raises a
+        ValueError naming the file."""
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"no saved Peephole at {path}")
+        try:
+            doc = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as bad:  # noqa: BLE001 - torch raises many kinds on a bad file
+            raise ValueError(
+                f"{path}: not a saved Peephole ({type(bad).__name__}: {bad})"
+            ) from None
+        keys = {"format", "config", "skip", "target", "trained_on", "state_dict"}
+        if not isinstance(doc, dict) or keys - set(doc):
+            raise ValueError(
+                f"{path}: not a saved Peephole (missing {sorted(keys - set(doc or {}))})"
+            )
+        if doc["format"] > SAVE_FORMAT:
+            raise ValueError(f"{path}: saved by a newer nnperf (format {doc['format']}); upgrade")
+        p = cls(model.PeepholeConfig(**doc["config"]), device, tuple(doc["skip"]))
+        p.target, p.trained_on_ = doc["target"], json.loads(doc["trained_on"])
+        net = model.Peephole(p.config)
+        net.load_state_dict(doc["state_dict"])
+        p.model_ = net.to(resolve_device(device)).eval()
+        return p
+
+
+SAVE_FORMAT = 1  # version of the saved-Peephole file; a newer one is refused by name
