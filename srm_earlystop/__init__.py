@@ -23,6 +23,7 @@ __all__, __getattr__ = lazy_exports(
         "SRMPredictor": "srm_earlystop.predictor",
         "LCEPredictor": "srm_earlystop.lce",
         "SRMPruner": "srm_earlystop.pruner",
+        "LCEPruner": "srm_earlystop.pruner",
         "CurveRegressor": "srm_earlystop.estimator",
     },
 )

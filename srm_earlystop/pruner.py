@@ -88,3 +88,35 @@ class SRMPruner(optuna.pruners.BasePruner):
 def _curve(trial) -> np.ndarray:
     """A trial's reported values in step order."""
     return np.array([v for _, v in sorted(trial.intermediate_values.items())], dtype=float)
+
+
+class LCEPruner(optuna.pruners.BasePruner):
+    """A learning-curve-extrapolation baseline (`srm_earlystop.lce`, Domhan et al. by least
+    squares): prune a trial whose reported curve, extrapolated to step `max_steps`, ends
+    below the best completed value minus `margin`. No σ: a cruder rule than `SRMPruner`.
+
+    Args:
+        max_steps: the step at which a trial ends (its full budget).
+        min_steps: reports needed before the first extrapolation (the LCE needs 3).
+        margin: how far below the best an extrapolation must end to prune.
+    """
+
+    def __init__(self, max_steps: int, min_steps: int = 3, margin: float = 0.0):
+        if not (isinstance(max_steps, int) and max_steps >= 1):
+            raise ValueError(f"max_steps={max_steps!r}: expected an integer >= 1")
+        if not (isinstance(min_steps, int) and min_steps >= 3):
+            raise ValueError(f"min_steps={min_steps!r}: expected an integer >= 3")
+        self.max_steps, self.min_steps, self.margin = max_steps, min_steps, margin
+
+    def prune(self, study, trial) -> bool:
+        """Whether to stop `trial` now (Optuna calls this from ``trial.should_prune``)."""
+        from srm_earlystop.lce import extrapolate
+
+        if study.direction != optuna.study.StudyDirection.MAXIMIZE:
+            raise ValueError("LCEPruner extrapolates a maximised objective")
+        steps = sorted(trial.intermediate_values)
+        completed = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+        if len(steps) < self.min_steps or not completed:
+            return False
+        final = extrapolate(steps, _curve(trial), self.max_steps)
+        return bool(final < max(t.value for t in completed) - self.margin)  # NaN: no

@@ -85,3 +85,19 @@ def test_srm_pruner_prunes_a_trial_that_cannot_win_and_never_the_best():
     assert all(pruned[i] is None for i in winners)  # nor any trial that became the best
     with pytest.raises(ValueError, match="min_trials=2: expected an integer >= 4"):
         SRMPruner(min_trials=2)
+
+
+def test_lce_pruner_prunes_a_loser_and_never_the_best():
+    from srm_earlystop import LCEPruner
+
+    steps = 12
+    curves = [
+        saturating(0.8, 0.5, steps),
+        saturating(0.3, 0.5, steps),
+        saturating(0.95, 0.4, steps),
+    ]
+    pruned = run_study(LCEPruner(max_steps=steps), curves)
+    assert pruned[0] is None and pruned[2] is None
+    assert pruned[1] is not None and pruned[1] < steps
+    with pytest.raises(ValueError, match="min_steps=2: expected an integer >= 3"):
+        LCEPruner(steps, min_steps=2)
