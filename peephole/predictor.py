@@ -29,6 +29,7 @@ class PeepholePredictor(Predictor):
     """Predicts the target from the architecture alone, at the zoo's final epoch."""
 
     requires = Requirements(training_networks=True, architecture=True)
+    budget_free_fit = True  # it learns final accuracies from architectures: any budget
 
     def __init__(
         self,

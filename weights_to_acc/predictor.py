@@ -98,6 +98,8 @@ class WeightsPredictor(Predictor):
             raise ValueError(f"unknown feature set {features!r}; expected one of {FEATURE_SETS}")
         self.kind, self.n_search, self.seed, self.epochs = kind, n_search, seed, epochs
         self.features, self.n_estimators = features, n_estimators
+        # it learns from the training networks' final weights only: the same at every budget
+        self.budget_free_fit = True
         if features is None:
             self.requires = Requirements(
                 training_networks=True, probes=("weight_stats",), min_evals=1

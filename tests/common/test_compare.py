@@ -115,3 +115,23 @@ def test_evaluate_in_worker_processes_gives_the_sequential_table(tiny_zoo):
     timing = ["fit_seconds", "query_seconds_per_network"]
     pd.testing.assert_frame_equal(one.drop(columns=timing), two.drop(columns=timing))
     assert len(one) == 2 * (3 * 2 + 2)  # per seed: 3 budgets × 2 sizes, LSV at 2 budgets
+
+
+class _CountingRegression(compare.ParamDepthRegression):
+    fits = 0
+
+    def fit(self, zoo, budget):
+        type(self).fits += 1
+        return super().fit(zoo, budget)
+
+
+def test_a_budget_free_fit_is_done_once_per_split_and_size_with_the_same_table(tiny_zoo):
+    kw = {"budgets": [0, 0.5, 1.0, 2.0], "train_size": [4, 6], "seed": [0, 1]}
+    timing = ["fit_seconds", "query_seconds_per_network"]
+    _CountingRegression.fits, _CountingRegression.budget_free_fit = 0, False
+    refit = compare.evaluate([_CountingRegression()], tiny_zoo, **kw)
+    assert _CountingRegression.fits == 4 * 2 * 2  # every budget, size and seed
+    _CountingRegression.fits, _CountingRegression.budget_free_fit = 0, True
+    reused = compare.evaluate([_CountingRegression()], tiny_zoo, **kw)
+    assert _CountingRegression.fits == 2 * 2  # once per size and seed
+    pd.testing.assert_frame_equal(refit.drop(columns=timing), reused.drop(columns=timing))
