@@ -1,0 +1,53 @@
+"""The comparison chapter's evaluation grid in one process and in worker processes, in one
+run (issue 16, item 4): `comparison.experiments.evaluate_spaces` on the book's two shipped
+zoos with ``n_jobs=1`` and ``n_jobs=-1`` (one worker per core), the seconds of each, their
+ratio, and a check that the two tables are equal (timing columns aside).
+
+``uv run python benchmarks/compare_grid.py [--seeds 1]``: the book's grid with its first
+`--seeds` split seeds (all budgets, training sizes and methods; 1 seed is about a third of
+the chapter's grid).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from dataclasses import replace
+
+import pandas as pd
+
+import comparison
+from common import zoo
+from comparison import experiments
+
+
+def timed(zoos, s, predictors, budgets, n_jobs: int) -> tuple[pd.DataFrame, float]:
+    """The grid's table and its wall-clock seconds with `n_jobs` workers."""
+    start = time.perf_counter()
+    table = experiments.evaluate_spaces(zoos, s, predictors, budgets, n_jobs=n_jobs)
+    return table, time.perf_counter() - start
+
+
+def main() -> None:
+    """Run the grid both ways and print the times, the ratio and whether they agree."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seeds", type=int, default=1)
+    args = parser.parse_args()
+    s = comparison.scale_of("book")
+    s = replace(s, seeds=s.seeds[: args.seeds])
+    zoos = {k: zoo.build_cached(v) for k, v in comparison.zoo_specs(s).items()}
+    predictors = comparison.methods(s)
+    budgets = comparison.budgets(s.epochs)
+    one, one_seconds = timed(zoos, s, predictors, budgets, 1)
+    many, many_seconds = timed(zoos, s, predictors, budgets, -1)
+    timing = ["fit_seconds", "query_seconds_per_network"]
+    same = one.drop(columns=timing).equals(many.drop(columns=timing))
+    print(f"cores: {os.cpu_count()}; {len(one)} rows (seeds {list(s.seeds)})")
+    print(f"one process : {one_seconds:7.1f} s")
+    print(f"{os.cpu_count()} workers   : {many_seconds:7.1f} s")
+    print(f"speed-up: {one_seconds / many_seconds:.2f}x; tables equal: {same}")
+
+
+if __name__ == "__main__":
+    main()
