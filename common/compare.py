@@ -30,10 +30,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 from sklearn.linear_model import LinearRegression
 
 from common.metrics import all_metrics
+from common.parallel import delayed, parallel
 from common.scaling import summary
 from common.train import Recipe
 from common.zoo import TARGETS, Zoo
@@ -368,7 +368,7 @@ def evaluate(
                 keys.append((p.name, s, len(held)))
     label = "held-out zoo" if held_out is not None else split
     rows = []
-    for (name, s, n_test), results in zip(keys, Parallel(n_jobs=n_jobs)(tasks), strict=True):
+    for (name, s, n_test), results in zip(keys, parallel(tasks, n_jobs), strict=True):
         for (budget, size), result in results:
             rows.append(
                 {

@@ -65,10 +65,15 @@ def summary(points: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
 
 
 def verdict(
-    points: pd.DataFrame, paper: float, ceiling: float | None = None, higher_is_better: bool = True
+    points: pd.DataFrame,
+    paper: float,
+    ceiling: float | None = None,
+    higher_is_better: bool = True,
+    trend: bool = True,
 ) -> str:
     """`HOLDS`, `TREND` or `FAILS` (see the module), with a note when `paper` lies beyond
-    our noise `ceiling`."""
+    our noise `ceiling`. With ``trend=False`` (a curve over draws of the same networks, whose
+    mean does not change with the draw's size) only `HOLDS` or `FAILS`."""
     table = summary(points)
     sign = 1.0 if higher_is_better else -1.0
     last = table.iloc[-1]
@@ -76,7 +81,7 @@ def verdict(
         return f"too few splits to judge ({int(last['splits'])}; at least {MIN_SPLITS})"
     reaches = last["hi"] >= paper if higher_is_better else last["lo"] <= paper
     rises = False
-    if len(table) > 1:
+    if trend and len(table) > 1:
         fit = stats.linregress(np.log(points["size"]), points["value"])
         rises = sign * fit.slope > 0 and fit.pvalue < 0.05
     text = HOLDS if reaches else TREND if rises else FAILS
@@ -128,6 +133,7 @@ def headline(
     higher_is_better: bool = True,
     unit: str = "training networks",
     setting: str = "",
+    trend: bool = True,
 ) -> pd.DataFrame:
     """A chapter's headline claim as one row of its "what held" table: the paper's value
     (and `setting`), ours at the largest size with its 95 % interval over splits, our noise
@@ -140,7 +146,7 @@ def headline(
         f" at {last['size']:g} {unit}",
         "our scale": scale,
         "noise ceiling": "-" if ceiling is None else f"{ceiling:.3g}",
-        "verdict": verdict(points, paper, ceiling, higher_is_better),
+        "verdict": verdict(points, paper, ceiling, higher_is_better, trend),
     }
     return pd.DataFrame([row])
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 
 from common import compare
+from common.parallel import delayed, parallel
 from common.zoo import Zoo
 from common.zoospec import is_whole
 
@@ -353,9 +353,12 @@ def replay_searches(
     (the part spent training a predictor's networks)."""
     ZooObjective(zoo)  # refuses a zoo not evaluated at every whole epoch, before any work
     _check_replay(len(zoo), signals, truth, orderings, eta, rules, seed)
-    parts = Parallel(n_jobs=n_jobs)(
-        delayed(_replay_ordering)(zoo, signals, truth, o, eta, rules, seed)
-        for o in range(orderings)
+    parts = parallel(
+        (
+            delayed(_replay_ordering)(zoo, signals, truth, o, eta, rules, seed)
+            for o in range(orderings)
+        ),
+        n_jobs,
     )
     return pd.DataFrame([row for part in parts for row in part])
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 
 from common import compare, data, metrics, search
+from common.parallel import delayed, parallel
 from common.zoo import Zoo
 from comparison.settings import Scale
 from feature_histories.probe import FeatureHistoryPredictor
@@ -138,8 +138,8 @@ def searches(zoos: dict[str, Zoo], s: Scale, engines: dict, seed: int = 0) -> pd
             ok, signals, truth, s.orderings, rules=rules, seed=seed, n_jobs=-1
         )
         n = fit_size(s)
-        rules_run = Parallel(n_jobs=-1)(
-            delayed(srm_rule)(ok, n, s.n_search, seed + o) for o in range(s.orderings)
+        rules_run = parallel(
+            (delayed(srm_rule)(ok, n, s.n_search, seed + o) for o in range(s.orderings)), -1
         )
         srm = [
             {"search": "SRM rule (Δ = 0.95)", "ordering": o, **got, "fit_epochs": n * s.epochs}

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 
 from common.compare import Predictor, Requirements
+from common.parallel import delayed, parallel
 from common.zoo import Zoo
 from peng4nn.analyzer import TABLE_II, AnalyzerSettings
 from peng4nn.engine import replay, to_fraction, to_percent
@@ -29,10 +29,13 @@ def replay_zoo(zoo: Zoo, settings: AnalyzerSettings = TABLE_II, n_jobs: int = 1)
     val_acc, val_loss = to_percent(zoo.curve("val_acc")), zoo.curve("val_loss")
     curves = list(zip(val_acc, val_loss, strict=True))
     chunks = np.array_split(np.arange(len(curves)), max(1, min(len(curves), 4 * abs(n_jobs))))
-    parts = Parallel(n_jobs=n_jobs)(
-        delayed(_replay_curves)([curves[i] for i in c], zoo.eval_epochs, settings)
-        for c in chunks
-        if len(c)
+    parts = parallel(
+        (
+            delayed(_replay_curves)([curves[i] for i in c], zoo.eval_epochs, settings)
+            for c in chunks
+            if len(c)
+        ),
+        n_jobs,
     )
     rows = [row for part in parts for row in part]
     return pd.DataFrame(rows, index=zoo.table.index, columns=REPLAY_COLUMNS)

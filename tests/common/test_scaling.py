@@ -44,6 +44,7 @@ def test_verdicts():
     assert scaling.verdict(mse, paper=0.001, higher_is_better=False) == scaling.TREND
     assert scaling.verdict(mse, paper=0.03, higher_is_better=False) == scaling.HOLDS
     # two splits: the interval is too wide to say anything
+    assert scaling.verdict(rising, paper=0.90, trend=False) == scaling.FAILS  # draws: no trend
     few = made({10: [0.1, 0.5], 100: [0.2, 0.6]})
     assert scaling.verdict(few, paper=0.9).startswith("too few splits to judge (2")
 
