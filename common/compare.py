@@ -318,8 +318,9 @@ def evaluate(
         seed: split seed(s).
         split: a name of `SPLITS` (``random`` or ``stored order``).
         held_out: a zoo to test on instead of the rest of `zoo`.
-        n_jobs: worker processes (joblib; -1: one per core). Each (predictor, seed) is one
-            task; the table is the same as with 1, except the timing columns.
+        n_jobs: worker processes (joblib; -1: one per core). Each (predictor, seed,
+            training size) is one task; the table is the same as with 1, except the timing
+            columns (methods that train a torch model train it on one thread everywhere).
 
     Returns:
         One row per (method, budget, train_size, seed): the metrics of
@@ -354,18 +355,18 @@ def evaluate(
         held = held_out if held_out is not None else zoo.subset(order[max(sizes) :])
         pool = zoo.subset(order[: max(sizes)])  # its first n networks: training size n
         for p in predictors:
-            runs = []
+            kept = []
             for budget in budgets:
                 reason = _skip_reason(p, held, budget)
                 if reason:
                     log.info("skipping %s at budget %s: %s", p.name, budget, reason)
                     continue
-                runs += [
-                    (float(budget), n) for n in (sizes if p.requires.training_networks else [0])
-                ]
-            if runs:
-                tasks.append(delayed(_run_many)(p, pool, held, runs, target))
-                keys.append((p.name, s, len(held)))
+                kept.append(float(budget))
+            for n in sizes if p.requires.training_networks else [0]:  # a task per size
+                if kept:
+                    runs = [(budget, n) for budget in kept]
+                    tasks.append(delayed(_run_many)(p, pool, held, runs, target))
+                    keys.append((p.name, s, len(held)))
     label = "held-out zoo" if held_out is not None else split
     rows = []
     for (name, s, n_test), results in zip(keys, parallel(tasks, n_jobs), strict=True):

@@ -11,6 +11,7 @@ length sequences packed into one batch.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,6 +107,25 @@ def fit(
     from common.train import resolve_device
 
     dev = resolve_device(device)
+    with one_thread():
+        return _fit(codes, epoch, accuracy, config, dev)
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Train on one CPU thread: the result then does not depend on the thread count (a
+    multithreaded GEMM sums in another order), so a Peephole fitted in a worker process
+    equals one fitted here."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fit(codes, epoch, accuracy, config: PeepholeConfig, dev) -> Peephole:
+    """`fit` on device `dev`."""
     if not 0 <= epoch <= config.max_epoch:
         raise ValueError(f"epoch {epoch} outside the embedding's 0..{config.max_epoch}")
     y = torch.as_tensor(np.asarray(accuracy, dtype=np.float32), device=dev)
@@ -143,7 +163,7 @@ def predict(
     dev = next(model.parameters()).device
     sequences = as_tensors(codes, dev)
     out = []
-    with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
+    with one_thread(), torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
         for start in range(0, len(sequences), batch_size):
             batch = sequences[start : start + batch_size]
             epochs = torch.full((len(batch),), epoch, dtype=torch.long, device=dev)

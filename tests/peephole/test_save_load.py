@@ -2,6 +2,7 @@
 from shown, and a damaged file named."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from common import compare
@@ -29,3 +30,16 @@ def test_a_saved_peephole_predicts_as_the_fitted_one_and_shows_its_recipe(probe_
         PeepholePredictor.load(tmp_path / "absent.pt")
     with pytest.raises(compare.NotFittedError, match="before save"):
         PeepholePredictor(config).save(tmp_path / "x.pt")
+
+
+def test_peephole_in_worker_processes_equals_peephole_here(probe_zoo):
+    """Peephole trains on one thread wherever it runs, so `evaluate` with workers gives the
+    table of one process (on the book's zoos a two-thread fit here differed from the
+    one-thread fit in a worker by up to 0.19 in τ: benchmarks/compare_grid.py checks that)."""
+    config = PeepholeConfig(epochs=20, max_epoch=10)  # the paper's layer sizes
+    p = PeepholePredictor(config, "cpu", ("dropout",))
+    kw = {"budgets": [0], "train_size": [8], "seed": [0, 1]}
+    one = compare.evaluate([p], probe_zoo, **kw)
+    two = compare.evaluate([p], probe_zoo, **kw, n_jobs=2)
+    timing = ["fit_seconds", "query_seconds_per_network"]
+    pd.testing.assert_frame_equal(one.drop(columns=timing), two.drop(columns=timing))
