@@ -271,7 +271,14 @@ def from_sequential(model: nn.Module, input_shape) -> Architecture:
     Sequentials are flattened): Conv2d, MaxPool2d, AvgPool2d, BatchNorm2d, Dropout, ReLU,
     Sigmoid, Tanh, Flatten, AdaptiveAvgPool2d(1) followed by Flatten (global average
     pooling) and Linear, the last layer being the Linear classifier. ValueError naming the
-    first unsupported layer (its position and class) and what is supported."""
+    first unsupported layer (its position and class) and what is supported.
+
+    >>> from torch import nn
+    >>> model = nn.Sequential(nn.Conv2d(1, 8, 3), nn.ReLU(), nn.Flatten(), nn.Linear(288, 10))
+    >>> arch = from_sequential(model, (1, 8, 8))
+    >>> [layer["type"] for layer in arch.layers], num_params(arch), depth(arch)
+    (['conv', 'relu', 'flatten', 'linear'], 2970, 2)
+    """
     modules = _flatten(model)
     layers: list[dict[str, Any]] = []
     i = 0

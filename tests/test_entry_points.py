@@ -9,10 +9,12 @@ import importlib
 import numpy as np
 import pytest
 
-EXAMPLES = (
+EXAMPLES = (  # modules whose docstrings carry runnable examples
     "peng4nn.engine",
     "srm_earlystop.estimator",
-)  # modules whose docstrings carry runnable examples
+    "common.archs",
+    "feature_histories.callback",
+)
 
 
 @pytest.mark.parametrize("module", EXAMPLES)
