@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -34,10 +33,14 @@ def cluster():
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
-    """The zoo as the local pool (here: threads in this process) builds it."""
+    """The zoo as the local process pool builds it (one torch thread per worker, as on the
+    Dask workers: a network trained on more threads sums in another order)."""
     path = tmp_path_factory.mktemp("ref") / "z.sqlite"
-    with ThreadPoolExecutor(2) as pool:
+    pool = zoo.default_executor(2)
+    try:
         zoo.build(SPEC, path, pool, progress=False, device="cpu")
+    finally:
+        pool.shutdown()
     return zoo.load(path)
 
 
