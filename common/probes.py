@@ -66,11 +66,17 @@ def weight_layers(model: nn.Module) -> list[nn.Module]:
 
 def layer_statistics(model: nn.Module) -> np.ndarray:
     """W̃_L: per weight layer, kernel then bias statistics: [n_layers * 2 * 7] float64."""
+    return pair_statistics((layer.weight, layer.bias) for layer in weight_layers(model))
+
+
+def pair_statistics(pairs) -> np.ndarray:
+    """W̃_L of (kernel, bias or None) pairs, in order: each kernel's statistics, then its
+    bias's (NaN where a layer has no bias)."""
     rows = []
-    for layer in weight_layers(model):
-        rows.append(tensor_statistics(layer.weight))
-        if layer.bias is not None:
-            rows.append(tensor_statistics(layer.bias))
+    for weight, bias in pairs:
+        rows.append(tensor_statistics(weight))
+        if bias is not None:
+            rows.append(tensor_statistics(bias))
         else:
             rows.append(torch.full((STATS_PER_TENSOR,), float("nan"), dtype=torch.float64))
     return torch.stack([r.cpu() for r in rows]).flatten().numpy()

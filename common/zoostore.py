@@ -58,17 +58,28 @@ def _connect(path: str | os.PathLike) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.executescript(SCHEMA)
-        if not _has_crc(conn):  # a zoo from before checksums: new networks get theirs
-            with conn:
-                conn.execute("ALTER TABLE arrays ADD COLUMN crc INTEGER")
-        if "host" not in {row[1] for row in conn.execute("PRAGMA table_info(networks)")}:
-            with conn:  # a zoo from before hosts were recorded
-                conn.execute("ALTER TABLE networks ADD COLUMN host TEXT")
+        for table, column, alter in ADDED_COLUMNS:  # a zoo from before they existed
+            if column not in _columns(conn, table):
+                with conn:
+                    conn.execute(alter)
     return conn
 
 
+# columns added to the schema after zoos were shipped: new networks fill them, older ones
+# keep NULL (no checksum to verify; host unknown)
+ADDED_COLUMNS = (
+    ("arrays", "crc", "ALTER TABLE arrays ADD COLUMN crc INTEGER"),
+    ("networks", "host", "ALTER TABLE networks ADD COLUMN host TEXT"),
+)
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    """The column names of `table` (one of the schema's)."""
+    return {name for (name,) in conn.execute("SELECT name FROM pragma_table_info(?)", (table,))}
+
+
 def _has_crc(conn: sqlite3.Connection) -> bool:
-    return "crc" in {row[1] for row in conn.execute("PRAGMA table_info(arrays)")}
+    return "crc" in _columns(conn, "arrays")
 
 
 def _read_only(path: Path) -> sqlite3.Connection:

@@ -60,7 +60,7 @@ class PEng4NNPruner(optuna.pruners.BasePruner):
                     f"step {step}: PEng4NNPruner reads a step as the number of reports so far"
                     " (epochs = step × epochs_per_step); report from step 1"
                 )
-            engine.observe(step * self.epochs_per_step, value, 0.0)  # the loss is unused
+            engine.observe(step * self.epochs_per_step, value)  # LOSS is off: no loss
             fed.add(step)
         return engine
 
@@ -68,11 +68,11 @@ class PEng4NNPruner(optuna.pruners.BasePruner):
         """Whether to stop `trial` now (Optuna calls this from ``trial.should_prune``)."""
         if study.direction != optuna.study.StudyDirection.MAXIMIZE:
             raise ValueError("PEng4NNPruner estimates an accuracy: the study must maximize")
-        decision = self.engine(trial).decision
+        engine = self.engine(trial)
+        decision = engine.decision
         if decision is None or not (decision.stop and decision.converged):
             return False
         completed = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
         if not completed:
             return False
-        estimate = decision.estimate / 100 if self.unit == "fraction" else decision.estimate
-        return estimate < max(t.value for t in completed)
+        return engine.ceiling() < max(t.value for t in completed)  # in the trials' unit

@@ -55,8 +55,10 @@ class CurveRegressor:
         sets = ("TS", *_meta_sets(meta))
         self.srm_ = SRM(self.regressor, self.n_search, sets, seed=self.seed)
         self.srm_.fit(full, meta, target, taus)
-        self.bounded_ = bool(0 <= full.min() and full.max() <= 1 and 0 <= target.min())
-        self.bounded_ &= bool(target.max() <= 1)  # accuracies: predictions stay in [0, 1]
+        # accuracies (curves and targets in [0, 1]): predictions stay in [0, 1]
+        self.bounded_ = bool(
+            0 <= min(full.min(), target.min()) <= max(full.max(), target.max()) <= 1
+        )
         return self
 
     def predict(self, partial, meta: pd.DataFrame | None = None, return_std: bool = False):

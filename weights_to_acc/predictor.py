@@ -83,6 +83,8 @@ class WeightsPredictor(Predictor):
     only at the full budget. `Requirements` follow the feature set.
     """
 
+    budget_free_fit = True  # it learns from the training networks' final weights only
+
     def __init__(
         self,
         kind: str = "gbm",
@@ -98,8 +100,6 @@ class WeightsPredictor(Predictor):
             raise ValueError(f"unknown feature set {features!r}; expected one of {FEATURE_SETS}")
         self.kind, self.n_search, self.seed, self.epochs = kind, n_search, seed, epochs
         self.features, self.n_estimators = features, n_estimators
-        # it learns from the training networks' final weights only: the same at every budget
-        self.budget_free_fit = True
         if features is None:
             self.requires = Requirements(
                 training_networks=True, probes=("weight_stats",), min_evals=1
@@ -299,22 +299,17 @@ def module_statistics(network) -> np.ndarray:
     import torch
     from torch import nn
 
-    from common.probes import layer_statistics, tensor_statistics
+    from common.probes import layer_statistics, pair_statistics
 
     if isinstance(network, nn.Module):
         return layer_statistics(network)
     if not isinstance(network, dict):
         raise TypeError(f"expected a torch.nn.Module or a state_dict, got {type(network).__name__}")
-    rows = []
-    for name, value in network.items():
-        if name.endswith("weight") and torch.is_tensor(value) and value.dim() in (2, 4):
-            bias = network.get(name[: -len("weight")] + "bias")
-            rows.append(tensor_statistics(value))
-            rows.append(
-                tensor_statistics(bias)
-                if bias is not None
-                else torch.full((STATS_PER_TENSOR,), float("nan"), dtype=torch.float64)
-            )
-    if not rows:
+    pairs = [
+        (value, network.get(name[: -len("weight")] + "bias"))
+        for name, value in network.items()
+        if name.endswith("weight") and torch.is_tensor(value) and value.dim() in (2, 4)
+    ]
+    if not pairs:
         raise ValueError("the state_dict holds no convolution or linear weights")
-    return torch.stack([r.cpu() for r in rows]).flatten().numpy()
+    return pair_statistics(pairs)
