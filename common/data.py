@@ -239,17 +239,55 @@ LOADERS: dict[str, Callable[[Path, bool], RawArrays]] = {
 }
 
 
+def base_name(name: str) -> str:
+    """The dataset of a name, without a subset's size: ``"cifar10@512"`` -> ``"cifar10"``."""
+    return str(name).partition("@")[0]
+
+
+def parse_name(name: str) -> tuple[str, int | None]:
+    """(dataset, images) of a dataset name: ``"cifar10"`` is the whole dataset, and
+    ``"cifar10@512"`` a fixed stratified subset of 512 training and at most 512 test images
+    (the paper scale in miniature, or a smaller variant of a real dataset); ValueError naming
+    an unknown dataset or a bad size."""
+    base, at, size = str(name).partition("@")
+    if base not in LOADERS:
+        raise ValueError(f"unknown dataset {name!r}; expected one of {sorted(LOADERS)}")
+    if not at:
+        return base, None
+    if not (size.isdigit() and int(size) > 0):
+        raise ValueError(
+            f"dataset {name!r}: expected NAME@N with N a number of images > 0 (e.g. {base}@512)"
+        )
+    return base, int(size)
+
+
+def _subset(y: np.ndarray, size: int) -> np.ndarray:
+    """Indices of a fixed stratified subset of `size` labels of `y` (all when it has fewer)."""
+    from sklearn.model_selection import train_test_split
+
+    if size >= len(y):
+        return np.arange(len(y))
+    classes = len(np.unique(y))
+    if size < classes:
+        raise ValueError(f"a subset of {size} images cannot hold one of each of {classes} classes")
+    keep, _ = train_test_split(np.arange(len(y)), train_size=size, stratify=y, random_state=0)
+    return np.sort(keep)
+
+
 @functools.lru_cache(maxsize=8)
 def raw_arrays(name: str, root: str, download: bool = True) -> RawArrays:
     """Decoded uint8 arrays of a dataset, cached in memory and as ``.npz`` in the cache folder.
 
     Args:
-        name: a key of `LOADERS`.
+        name: a key of `LOADERS`, or ``NAME@N`` for a subset of it (`parse_name`).
         root: the resolved data root (a string, so that the call is hashable).
         download: let torchvision download missing files.
     """
-    if name not in LOADERS:
-        raise ValueError(f"unknown dataset {name!r}; expected one of {sorted(LOADERS)}")
+    base, size = parse_name(name)
+    if size is not None:
+        tx, ty, sx, sy = raw_arrays(base, root, download)
+        train, test = _subset(ty, size), _subset(sy, size)
+        return tx[train], ty[train], sx[test], sy[test]
     if name == "digits":  # bundled and small: nothing to cache
         return LOADERS[name](Path(root), download)
     key = hashlib.sha1(str(Path(root).resolve()).encode()).hexdigest()[:12]

@@ -13,10 +13,11 @@ def settings(table: dict, dataset: str, scale: str, **overrides):
     """The settings of `dataset` at `scale`, with any field of them replaced by a keyword
     that is not None (the chapters' ``n_networks`` and ``epochs`` parameters); ValueError
     listing what the table knows, or naming an unknown or invalid override."""
-    if scale not in table or dataset not in table[scale]:
+    base = data.base_name(dataset)  # a subset ("cifar10@512") has its dataset's settings
+    if scale not in table or base not in table[scale]:
         known = {s: sorted(d) for s, d in table.items()}
         raise ValueError(f"no {scale!r} settings for {dataset!r}; known: {known}")
-    return override(table[scale][dataset], **overrides)
+    return override(table[scale][base], **overrides)
 
 
 def override(settings, **overrides):
@@ -32,14 +33,28 @@ def override(settings, **overrides):
     for name, value in given.items():  # counts (n_networks, n_architectures, ...) and epochs
         if name.startswith("n_") and not (is_whole(value) and value > 0):
             raise ValueError(f"{name}={value!r}: expected an integer > 0")
-        if name == "epochs" and not value > 0:
+        if name.endswith("epochs") and not value > 0:
             raise ValueError(f"{name}={value!r}: expected a number > 0")
     return replace(settings, **given)
 
 
 def datasets(table: dict, scale: str, root=None) -> list[str]:
     """The scale's datasets present under the data root (the rest are logged and skipped),
-    so a scale's notebook runs offline on what this machine has."""
+    so a scale's notebook runs offline on what this machine has; `MissingDatasetsError`
+    naming them and where they go when none is present."""
     if scale not in table:
         raise ValueError(f"unknown scale {scale!r}; expected one of {sorted(table)}")
-    return data.present(list(table[scale]), root)
+    wanted = list(table[scale])
+    found = data.present(wanted, root)
+    if not found:
+        raise MissingDatasetsError(
+            f"none of the {scale!r} scale's datasets ({', '.join(wanted)}) is under the data "
+            f"root {data.data_root(root)}: put one there (the README's 'Data' section says "
+            "how; NNPERF_DATA names the folder), or run the chapter at scale 'book' (digits, "
+            "bundled)"
+        )
+    return found
+
+
+class MissingDatasetsError(FileNotFoundError):
+    """None of a scale's datasets is under the data root (and none could be downloaded)."""

@@ -119,7 +119,8 @@ def plot(
     ax.axhline(paper, color="tab:red", ls="--", label=paper_label)
     if ceiling is not None:
         ax.axhline(ceiling, color="tab:blue", ls=":", label="our noise ceiling")
-    ax.set(xscale="log" if log_x else "linear", xlabel=xlabel, ylabel=metric)
+    drawn = table["mean"].notna().any()  # a tiny run may leave every point undefined (NaN)
+    ax.set(xscale="log" if log_x and drawn else "linear", xlabel=xlabel, ylabel=metric)
     ax.legend(fontsize=8)
     return ax
 

@@ -123,10 +123,10 @@ class ZooSpec:
         from common import data, probes
 
         get_family(self.family)
-        if self.dataset not in data.LOADERS:
-            raise ValueError(
-                f"ZooSpec.dataset={self.dataset!r}: expected one of {sorted(data.LOADERS)}"
-            )
+        try:
+            data.parse_name(self.dataset)
+        except ValueError as bad:
+            raise ValueError(f"ZooSpec.dataset={self.dataset!r}: {bad}") from None
         if self.scaling not in data.SCALINGS:
             raise ValueError(f"ZooSpec.scaling={self.scaling!r}: expected one of {data.SCALINGS}")
         for name in self.probes:

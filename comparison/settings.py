@@ -81,16 +81,21 @@ SCALES = {
 PROBES = ("weight_stats", "fh")  # W̃_L for the weights GBM, Cao's estimate
 
 
-def scale_of(scale: str, n_networks: int | None = None, epochs: float | None = None) -> Scale:
+def scale_of(
+    scale: str, n_networks: int | None = None, epochs: float | None = None, **fields
+) -> Scale:
     """The settings of `scale`; ValueError naming the known scales. `n_networks` (both
-    zoos) and `epochs` override the scale's when given (the chapter's parameters)."""
+    zoos) and `epochs` override the scale's when given (the chapter's parameters), and so
+    does any other `Scale` field given by keyword (the chapter's ``settings``; lists become
+    tuples), checked by `common.scales.override`."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; expected one of {sorted(SCALES)}")
     s = SCALES[scale]
     if n_networks is not None and not (is_whole(n_networks) and n_networks > 0):
         raise ValueError(f"n_networks={n_networks!r}: expected an integer > 0")
     n = {"n_architectures": n_networks, "n_hyperparameters": n_networks}
-    return scales.override(s, **n, epochs=None if epochs is None else float(epochs))
+    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
+    return scales.override(s, **n, epochs=None if epochs is None else float(epochs), **fields)
 
 
 def zoo_specs(scale: str | Scale, seed: int = 0, dataset: str | None = None) -> dict[str, ZooSpec]:

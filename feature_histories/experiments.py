@@ -98,7 +98,13 @@ def default_datasets(scale: str, root=None) -> list[str]:
 
 def zoo_dataset(datasets) -> str:
     """The first dataset whose scale has an nb201 zoo."""
-    return next(d for d in datasets if any(d in v and v[d].n_networks for v in SCALES.values()))
+
+    def has_zoo(d):
+        return any(
+            v.get(data.base_name(d)) and v[data.base_name(d)].n_networks for v in SCALES.values()
+        )
+
+    return next(d for d in datasets if has_zoo(d))
 
 
 def zoo_spec(dataset: str, scale: str, seed: int = 0, **overrides) -> zoo.ZooSpec:

@@ -190,7 +190,7 @@ def paper_dataset(dataset: str) -> str:
 
 def transfer_dataset(datasets) -> str:
     """The largest of `datasets` (Sec. 5.3 trains the selected network on a larger one)."""
-    ranked = [d for d in TRANSFER_PREFERENCE if d in datasets]
+    ranked = [d for p in TRANSFER_PREFERENCE for d in datasets if data.base_name(d) == p]
     return ranked[0] if ranked else list(datasets)[0]
 
 

@@ -254,6 +254,8 @@ def stopping_predictions(z: zoo.Zoo, train_size: int, n_search: int, ordering: i
     every later network at every τ. Returns (order, means [m, T−1], sigmas [m, T−1])."""
     order = np.random.default_rng(ordering).permutation(len(z))
     curves, target, T = z.curve("val_acc"), z.target("final_val_acc"), len(z.eval_epochs)
+    if T < 2:
+        raise ValueError(f"curves of {T} evaluation(s): early stopping needs at least 2 epochs")
     train, rest = order[:train_size], order[train_size:]
     tr, te = z.table.iloc[train].reset_index(drop=True), z.table.iloc[rest].reset_index(drop=True)
     srm = SRM(regressor, n_search, seed=ordering).fit(curves[train], tr, target[train], range(1, T))

@@ -125,7 +125,11 @@ class WeightsPredictor(Predictor):
     def inputs(self, zoo: Zoo) -> np.ndarray:
         """The model's [n, d] input for every network of `zoo` (NaN rows where missing)."""
         if self.features is None:
-            return stats_matrix(last_visible(zoo), self.first_last_)
+            rows = last_visible(zoo)
+            if not self.first_last_ and hasattr(self, "model_"):  # fitted on one depth: other
+                width = self.n_inputs_  # depths have no input (NaN), not an error
+                rows = [r if r is None or len(r) == width else None for r in rows]
+            return stats_matrix(rows, self.first_last_)
         return feature_matrix(zoo, self.features)
 
     def fit(self, zoo: Zoo, budget: float) -> WeightsPredictor:

@@ -219,3 +219,53 @@ def test_real_copies_from_nnperf_data(name, n_train, shape, mean):
 def test_available_needs_no_download(tmp_path):
     assert data.available("digits", tmp_path)
     assert not data.available("fashion_mnist", tmp_path)
+
+
+def test_a_subset_name_keeps_a_fixed_stratified_share_of_each_split():
+    """``digits@200``: 200 training and 200 test images, every class in proportion, the same
+    images on every call, and each a row of the whole dataset."""
+    whole = data.raw_arrays("digits", "unused")
+    train_x, train_y, test_x, test_y = data.raw_arrays("digits@200", "unused")
+    assert (len(train_y), len(test_y)) == (200, 200)
+    share = np.bincount(whole[1], minlength=10) / len(whole[1])
+    assert np.abs(np.bincount(train_y, minlength=10) / 200 - share).max() < 0.01
+    data.raw_arrays.cache_clear()
+    again = data.raw_arrays("digits@200", "unused")
+    assert np.array_equal(again[0], train_x) and np.array_equal(again[3], test_y)
+    rows = {x.tobytes() for x in whole[0]}
+    assert all(x.tobytes() in rows for x in train_x)
+    splits = data.load("digits@200", val_size=0.2)
+    assert len(splits.train_y) + len(splits.val_y) == 200 and splits.name == "digits@200"
+    assert data.base_name("digits@200") == "digits"
+    assert data.parse_name("digits") == ("digits", None)
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("digits@0", r"expected NAME@N with N a number of images > 0 \(e.g. digits@512\)"),
+        ("digits@ten", "expected NAME@N"),
+        ("imagenet@64", "unknown dataset 'imagenet@64'"),
+    ],
+)
+def test_a_bad_subset_name_is_named(name, message):
+    with pytest.raises(ValueError, match=message):
+        data.load(name)
+
+
+def test_a_subset_smaller_than_the_classes_is_refused():
+    with pytest.raises(ValueError, match="5 images cannot hold one of each of 10 classes"):
+        data.raw_arrays("digits@5", "unused")
+
+
+def test_a_scale_without_any_of_its_datasets_says_which_and_where(tmp_path):
+    """The paper scale on a machine without its datasets: one clear error naming them, the
+    folder searched and the way out, not a traceback from inside a zoo build."""
+    from common import scales
+
+    table = {"paper": {"cifar100": None, "svhn": None}, "book": {"digits": None}}
+    with pytest.raises(scales.MissingDatasetsError) as caught:
+        scales.datasets(table, "paper", tmp_path)
+    message = str(caught.value)
+    assert "cifar100, svhn" in message and str(tmp_path) in message and "NNPERF_DATA" in message
+    assert scales.datasets(table, "book", tmp_path) == ["digits"]

@@ -131,3 +131,23 @@ def test_a_network_of_another_depth_is_refused_by_a_fixed_depth_predictor():
     one_layer = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(64, 10))
     with pytest.raises(ValueError, match=r"network 0 has 1 weight layers \(W̃_L of 14 numbers\)"):
         p.score(one_layer)
+
+
+def test_a_gbm_fitted_on_one_depth_gives_other_depths_no_prediction_not_an_error():
+    """The comparison's searches fit the weights GBM on a few `blocks` networks, which may
+    all have one depth; the networks of other depths then get NaN (no input), as a network
+    without a probe does, and the rest their prediction."""
+    from common import compare, zoo
+    from peephole import experiments
+    from weights_to_acc.predictor import WeightsPredictor
+
+    z = zoo.load(zoo.shipped_path(experiments.zoo_spec("digits", "book"))).finished()
+    widths = np.array([len(r[-1]) for r in z.probe_list("weight_stats")])
+    common_width = np.bincount(widths).argmax()
+    same = np.flatnonzero(widths == common_width)[:12]
+    fitted, pred, _, _ = compare.fit_predict(
+        WeightsPredictor("gbm", n_search=1, n_estimators=10), z.subset(same), z, z.spec.epochs
+    )
+    assert not fitted.first_last_ and (widths != common_width).any()
+    assert np.isnan(pred[widths != common_width]).all()
+    assert np.isfinite(pred[widths == common_width]).all()

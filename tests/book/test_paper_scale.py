@@ -1,0 +1,76 @@
+"""The paper scale in miniature (issue 19): every chapter executed with papermill at
+``scale paper`` on a small fixed subset of a real dataset (``cifar10@60``: 60 training and 60
+test images) with tiny overrides, so that the paper-scale code path (its widths, recipes,
+predictor settings and datasets) runs on CPU in CI and cannot rot. The real datasets come from
+``NNPERF_DATA`` (CI points it at ``../shared/data``); without them the tests skip, naming it.
+"""
+
+import pytest
+
+from common import book, data, zoo
+
+CHAPTERS = book.chapters()
+
+# chapter -> (dataset subset, overrides). Sizes are the smallest at which each chapter's
+# paper-scale path runs to the end: PEng4NN and the comparison evaluate every half epoch, so
+# their networks need two optimiser steps an epoch at the paper's batch sizes (300+ images);
+# SRMs need curves of several epochs; Cao's speed-up needs networks whose ensemble gets there;
+# the comparison takes its protocol's sizes through `settings`.
+MINIATURE = {
+    "peephole": ("cifar10@60", {"n_networks": 8, "epochs": 1}),
+    "peng4nn": ("fashion_mnist@300", {"n_networks": 8, "epochs": 1}),
+    "srm_earlystop": (
+        "cifar10@60",
+        {"n_networks": 8, "epochs": 4, "train_size": 4, "n_search": 3},
+    ),
+    "feature_histories": ("cifar10@60", {"n_networks": 16, "epochs": 3, "live_epochs": 1}),
+    "weights_to_acc": ("mnist@60", {"n_networks": 8, "epochs": 1, "n_search": 2}),
+    "compare": (
+        "cifar10@200",
+        {
+            "n_networks": 6,
+            "epochs": 1,
+            # the comparison's protocol sizes, and minibatches small enough for two steps an
+            # epoch on a tenth of 160 images (the Small CNNs' smallest sampled fraction)
+            "settings": {
+                "seeds": [0],
+                "train_sizes": [4],
+                "n_search": 2,
+                "predictor_epochs": 5,
+                "orderings": 2,
+                "blocks_batch": 16,
+                "smallcnn_batch": 4,
+            },
+        },
+    ),
+}
+
+
+def expected_specs(name: str, dataset: str, overrides: dict) -> list[zoo.ZooSpec]:
+    """The zoos the chapter must have built: the paper scale's, with the overrides."""
+    import importlib
+
+    if name == "compare":
+        import comparison
+
+        n, epochs = overrides["n_networks"], overrides["epochs"]
+        s = comparison.scale_of("paper", n, epochs, **overrides["settings"])
+        return list(comparison.zoo_specs(s, 0, dataset).values())
+    experiments = importlib.import_module(f"{name}.experiments")
+    return [experiments.zoo_spec(dataset, "paper", 0, **overrides)]
+
+
+@pytest.mark.parametrize("name", sorted(MINIATURE))
+def test_a_chapter_runs_at_paper_scale_in_miniature(name, tmp_path, monkeypatch):
+    dataset, overrides = MINIATURE[name]
+    base = data.base_name(dataset)
+    if not data.available(base):
+        pytest.skip(f"{base} is not under NNPERF_DATA (CI sets it to ../shared/data)")
+    monkeypatch.setenv("NNPERF_CACHE", str(tmp_path / "cache"))
+    parameters = {"scale": "paper", "datasets": [dataset], **overrides}
+    outcome = book.execute(name, CHAPTERS[name], tmp_path, parameters)
+    assert outcome.error is None, outcome.error
+    for spec in expected_specs(name, dataset, overrides):
+        built = zoo.load(zoo.cache_path(spec, tmp_path / "cache" / "zoos"))
+        # the zoo of the paper scale's settings (widths, caps, recipes) with the overrides
+        assert built.spec == spec and len(built.finished()) == overrides["n_networks"]
