@@ -42,6 +42,7 @@ def chapters(root: Path = ROOT) -> dict[str, Path]:
     """Chapter name -> source notebook, for every notebook that exists."""
     found = {name: root / name / "replication.ipynb" for name in PACKAGES}
     found["compare"] = root / "book" / "compare.ipynb"
+    found["own_search"] = root / "book" / "own_search.ipynb"
     return {name: path for name, path in found.items() if path.exists()}
 
 
