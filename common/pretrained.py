@@ -6,12 +6,19 @@ card, ``NAME.card.json``: which shipped zoo it learned from (its spec), the reci
 predictions assume, and how well it did on the zoo's held-out networks (Kendall τ, R²,
 measured by ``zoos/train_predictors.py``, which writes both files).
 
-    from common import pretrained
-
-    pretrained.names()                     # what is shipped
-    print(pretrained.card("weights-smallcnn-digits")["summary"])
-    gbm = pretrained.load("weights-smallcnn-digits")
-    gbm.score(my_trained_small_cnn)        # its predicted test accuracy
+>>> from common import archs, pretrained
+>>> from weights_to_acc import smallcnn
+>>> pretrained.names()
+['peephole-blocks-digits', 'weights-smallcnn-digits']
+>>> gbm = pretrained.load("weights-smallcnn-digits")
+>>> net = archs.build(smallcnn.architecture((1, 8, 8), 10))  # the zoo's Small CNN, untrained
+>>> isinstance(gbm.score(net), float)  # its predicted test accuracy (a fraction)
+True
+>>> pretrained.card("weights-smallcnn-digits")["held_out"]["networks"]
+256
+>>> peephole = pretrained.load("peephole-blocks-digits", device="cpu")
+>>> peephole.card().startswith("Peephole trained on 80 'blocks' networks on 'digits'")
+True
 """
 
 from __future__ import annotations

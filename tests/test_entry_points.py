@@ -14,6 +14,7 @@ EXAMPLES = (  # modules whose docstrings carry runnable examples
     "srm_earlystop.estimator",
     "common.archs",
     "feature_histories.callback",
+    "common.pretrained",  # WeightsPredictor.score and PeepholePredictor.card, shipped
 )
 
 
