@@ -26,15 +26,15 @@ MINIATURE = {
     "feature_histories": ("cifar10@60", {"n_networks": 16, "epochs": 3, "live_epochs": 1}),
     "weights_to_acc": ("mnist@60", {"n_networks": 8, "epochs": 1, "n_search": 2}),
     "compare": (
-        "cifar10@200",
+        "cifar10@120",
         {
-            "n_networks": 6,
+            "n_networks": 10,
             "epochs": 1,
             # the comparison's protocol sizes, and minibatches small enough for two steps an
-            # epoch on a tenth of 160 images (the Small CNNs' smallest sampled fraction)
+            # epoch on a tenth of 96 images (the Small CNNs' smallest sampled fraction)
             "settings": {
                 "seeds": [0],
-                "train_sizes": [4],
+                "train_sizes": [8],  # the searches' GBM fits on half: 4 networks, 3 folds
                 "n_search": 2,
                 "predictor_epochs": 5,
                 "orderings": 2,
