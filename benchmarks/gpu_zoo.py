@@ -13,25 +13,14 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
 
 import torch
+from zoo_throughput import throughput  # a sibling script: benchmarks/ is on sys.path
 
 from common import zoo
 from comparison import settings
-
-
-def throughput(spec: zoo.ZooSpec, path: Path, workers: int, device: str) -> float:
-    """Network-epochs per second of building `spec` with `workers` pool processes."""
-    executor = zoo.default_executor(workers)
-    start = time.perf_counter()
-    try:
-        zoo.build(spec, path, executor, progress=False, device=device)
-    finally:
-        executor.shutdown()
-    return spec.n_networks * spec.epochs / (time.perf_counter() - start)
 
 
 def main() -> None:

@@ -17,12 +17,13 @@ from pathlib import Path
 from common import zoo
 
 
-def throughput(spec: zoo.ZooSpec, path: Path, workers: int | None) -> float:
-    """Network-epochs per second of building `spec` at `path` with `workers` processes."""
+def throughput(spec: zoo.ZooSpec, path: Path, workers: int | None, device: str = "auto") -> float:
+    """Network-epochs per second of building `spec` at `path` with `workers` processes (the
+    default pool when None) on `device` (`benchmarks/gpu_zoo.py` measures ``cuda``)."""
     executor = zoo.default_executor(workers) if workers else None
     start = time.perf_counter()
     try:
-        zoo.build(spec, path, executor, progress=False)
+        zoo.build(spec, path, executor, progress=False, device=device)
     finally:
         if executor is not None:
             executor.shutdown()
