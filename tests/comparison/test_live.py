@@ -1,0 +1,24 @@
+"""The live Optuna study of the chapter "Using the methods in your own search": a study
+without pruning trains every trial its whole budget (two reports an epoch), every pruner is
+built for the trial's steps, and bad names and budgets are named."""
+
+import pytest
+
+from comparison import live
+
+
+def test_an_unpruned_study_trains_every_trial_its_whole_budget():
+    s = live.Scale(n_trials=3, epochs=2, seeds=(0,), srm_min_trials=4)
+    row = live.study("digits", s, "none", seed=0, device="cpu")
+    assert row["epochs trained"] == 3 * 2 and row["pruned"] == 0
+    assert 0.0 <= row["its test acc"] <= 1.0 and 0.0 <= row["best val acc"] <= 1.0
+
+
+def test_each_pruner_is_built_and_an_unknown_one_is_named():
+    s = live.scale_of("digits", "smoke")
+    for name in live.PRUNERS:
+        assert live.make_pruner(name, s, "digits", [0.1] * 10) is not None
+    with pytest.raises(ValueError, match="unknown pruner 'asha'; expected one of"):
+        live.make_pruner("asha", s, "digits", [0.1] * 10)
+    with pytest.raises(ValueError, match="epochs=2.5: expected a whole number of epochs"):
+        live.scale_of("digits", "smoke", epochs=2.5)
