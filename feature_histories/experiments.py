@@ -100,9 +100,8 @@ def zoo_dataset(datasets) -> str:
     """The first dataset whose scale has an nb201 zoo."""
 
     def has_zoo(d):
-        return any(
-            v.get(data.base_name(d)) and v[data.base_name(d)].n_networks for v in SCALES.values()
-        )
+        settings = [v.get(data.base_name(d)) for v in SCALES.values()]
+        return any(s is not None and s.n_networks for s in settings)
 
     return next(d for d in datasets if has_zoo(d))
 
