@@ -159,6 +159,17 @@ class ZooSpec:
         return hashlib.sha1(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
 
 
+def describe_training(spec: dict) -> str:
+    """How the networks of the zoo `spec` (`ZooSpec.to_dict`) were trained, in words: what
+    a predictor learned from them assumes (Peephole's card, the shipped predictors' cards)."""
+    options = ", ".join(f"{k}={v}" for k, v in spec["family_options"].items()) or "defaults"
+    batch = spec.get("batch_size") or "the family's"
+    return (
+        f"{spec['family']!r} networks on {spec['dataset']!r}, each trained {spec['epochs']:g}"
+        f" epochs (family options: {options}; minibatch: {batch})"
+    )
+
+
 def network_seeds(spec: ZooSpec, index: int) -> tuple[np.random.Generator, int]:
     """The sampling generator and the torch seed of network `index` (from zoo seed, index).
 

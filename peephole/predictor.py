@@ -15,6 +15,7 @@ from common.archs import Architecture
 from common.compare import NotFittedError, Predictor, Requirements
 from common.train import resolve_device
 from common.zoo import Zoo
+from common.zoospec import describe_training
 from peephole import model
 from peephole.ulc import encode
 
@@ -75,13 +76,9 @@ class PeepholePredictor(Predictor):
         accuracies assume."""
         if not self.is_fitted():
             raise NotFittedError("Peephole is not fitted: call fit(zoo, budget) first")
-        spec = self.trained_on_["zoo"]
-        options = ", ".join(f"{k}={v}" for k, v in spec["family_options"].items()) or "defaults"
-        batch = spec.get("batch_size") or "the family's"
         return (
-            f"Peephole trained on {self.trained_on_['networks']} {spec['family']!r} networks on"
-            f" {spec['dataset']!r}, each trained {spec['epochs']:g} epochs (family options:"
-            f" {options}; minibatch: {batch}). It predicts the"
+            f"Peephole trained on {self.trained_on_['networks']}"
+            f" {describe_training(self.trained_on_['zoo'])}. It predicts the"
             " final validation accuracy a network reaches when trained that way."
         )
 

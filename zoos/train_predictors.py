@@ -17,6 +17,7 @@ import sys
 from datetime import date
 
 from common import compare, metrics, pretrained, zoo
+from common.zoospec import describe_training
 
 
 def _held_out(truth, pred) -> dict:
@@ -25,15 +26,6 @@ def _held_out(truth, pred) -> dict:
         "kendall_tau": round(float(metrics.kendall_tau(truth, pred)), 4),
         "r2": round(float(metrics.r2(truth, pred)), 4),
     }
-
-
-def _recipe(spec: zoo.ZooSpec) -> str:
-    options = ", ".join(f"{k}={v}" for k, v in spec.family_options.items()) or "defaults"
-    batch = spec.batch_size or "the family's"
-    return (
-        f"{spec.family!r} networks on {spec.dataset!r}, {spec.epochs:g} epochs each, minibatch "
-        f"{batch}, family options: {options}"
-    )
 
 
 def _fit(predictor, z: zoo.Zoo, train: zoo.Zoo, held: zoo.Zoo, target: str):
@@ -81,7 +73,7 @@ def build(name: str, folder=None) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     predictor, held, z, suffix = make()
     predictor.save(folder / f"{name}{suffix}")
-    target = predictor.target
+    target, recipe = predictor.target, describe_training(z.spec.to_dict())
     about = {
         "name": name,
         "method": method,
@@ -89,12 +81,12 @@ def build(name: str, folder=None) -> dict:
         "predicts": target,
         "zoo": z.spec.to_dict(),
         "zoo_file": zoo.shipped_path(z.spec).name,
-        "recipe": _recipe(z.spec),
+        "recipe": recipe,
         "held_out": held,
         "trained": date.today().isoformat(),
         "summary": (
             f"{predictor.name} trained on the {len(z) - held['networks']} training networks of "
-            f"the shipped zoo {zoo.shipped_path(z.spec).name} ({_recipe(z.spec)}). It predicts "
+            f"the shipped zoo {zoo.shipped_path(z.spec).name} ({recipe}). It predicts "
             f"{target} for networks trained that way, and only that way. On the zoo's "
             f"{held['networks']} held-out networks: Kendall τ {held['kendall_tau']:.3f}, "
             f"R² {held['r2']:.3f}."
