@@ -125,8 +125,11 @@ class ZooSpec:
         get_family(self.family)
         try:
             data.parse_name(self.dataset)
-        except ValueError as bad:
-            raise ValueError(f"ZooSpec.dataset={self.dataset!r}: {bad}") from None
+        except ValueError:
+            raise ValueError(
+                f"ZooSpec.dataset={self.dataset!r}: expected one of {sorted(data.LOADERS)}, or"
+                " NAME@N for a subset of N > 0 images of one (e.g. digits@512)"
+            ) from None
         if self.scaling not in data.SCALINGS:
             raise ValueError(f"ZooSpec.scaling={self.scaling!r}: expected one of {data.SCALINGS}")
         for name in self.probes:

@@ -269,3 +269,11 @@ def test_a_scale_without_any_of_its_datasets_says_which_and_where(tmp_path):
     message = str(caught.value)
     assert "cifar100, svhn" in message and str(tmp_path) in message and "NNPERF_DATA" in message
     assert scales.datasets(table, "book", tmp_path) == ["digits"]
+
+
+def test_a_zoo_spec_names_a_bad_subset_of_a_dataset():
+    from common.zoospec import ZooSpec
+
+    ZooSpec("demo", "digits@200").validate()
+    with pytest.raises(ValueError, match=r"ZooSpec.dataset='digits@0': expected one of .*NAME@N"):
+        ZooSpec("demo", "digits@0").validate()
