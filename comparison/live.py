@@ -148,7 +148,12 @@ def study(dataset: str, s: Scale, pruner: str, seed: int = 0, device="auto") -> 
     splits = data.load(dataset, seed=0).to(device)
     sampler = optuna.samplers.TPESampler(seed=seed)
     pruning = make_pruner(pruner, s, dataset, splits.class_freq)
-    made = optuna.create_study(direction="maximize", sampler=sampler, pruner=pruning)
+    # named, so that a re-run repeats itself: Hyperband puts a trial in a bracket by a hash
+    # of the study's name and the trial's number (a random name otherwise)
+    name = f"{dataset}-{pruner}-{seed}"
+    made = optuna.create_study(
+        study_name=name, direction="maximize", sampler=sampler, pruner=pruning
+    )
     start = time.perf_counter()
     made.optimize(objective(splits, s, device), n_trials=s.n_trials)
     seconds = time.perf_counter() - start

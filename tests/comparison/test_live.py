@@ -22,3 +22,19 @@ def test_each_pruner_is_built_and_an_unknown_one_is_named():
         live.make_pruner("asha", s, "digits", [0.1] * 10)
     with pytest.raises(ValueError, match="epochs=2.5: expected a whole number of epochs"):
         live.scale_of("digits", "smoke", epochs=2.5)
+
+
+def test_a_hyperband_study_repeats_itself(monkeypatch):
+    """Hyperband assigns brackets by a hash of the study's name: a study named by its
+    dataset, pruner and seed prunes the same trials when run again (with Optuna's random
+    default names, two runs of this study pruned trial 3 in one and trial 1 in the other)."""
+    made = []
+    create = live.optuna.create_study
+    monkeypatch.setattr(
+        live.optuna, "create_study", lambda **kw: made.append(create(**kw)) or made[-1]
+    )
+    s = live.Scale(n_trials=4, epochs=2, seeds=(0,), srm_min_trials=4)
+    for _ in range(2):
+        live.study("digits", s, "hyperband", seed=3, device="cpu")
+    first, again = ([(t.state, t.value) for t in m.trials] for m in made)
+    assert first == again
