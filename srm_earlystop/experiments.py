@@ -17,6 +17,7 @@ from scipy import stats
 from common import compare, metrics, scales, zoo
 from common.search import ZooObjective, hyperband, sampler_without_replacement
 from srm_earlystop.early_stopping import kth_best, should_stop
+from srm_earlystop.features import FEATURE_SETS
 from srm_earlystop.fhyperband import FHyperband, FHyperbandSettings
 from srm_earlystop.lce import LCEPredictor
 from srm_earlystop.predictor import SRMPredictor
@@ -249,16 +250,26 @@ def r2_vs_fraction(z: zoo.Zoo, s: Scale, fractions=(0.1, 0.25, 0.5, 0.75)) -> pd
     return table
 
 
-def stopping_predictions(z: zoo.Zoo, train_size: int, n_search: int, ordering: int, regressor: str):
-    """For one ordering: SRMs trained on the first `train_size` curves predict (ŷ, σ) of
-    every later network at every τ. Returns (order, means [m, T−1], sigmas [m, T−1])."""
+def stopping_predictions(
+    z: zoo.Zoo,
+    train_size: int,
+    n_search: int,
+    ordering: int,
+    regressor: str,
+    feature_sets=FEATURE_SETS,
+):
+    """For one ordering: SRMs on `feature_sets` trained on the first `train_size` curves
+    predict (ŷ, σ) of every later network at every τ (``("TS",)``: the curve alone, as
+    `srm_earlystop.pruner.SRMPruner` sees it). Returns (order, means [m, T−1], sigmas
+    [m, T−1])."""
     order = np.random.default_rng(ordering).permutation(len(z))
     curves, target, T = z.curve("val_acc"), z.target("final_val_acc"), len(z.eval_epochs)
     if T < 2:
         raise ValueError(f"curves of {T} evaluation(s): early stopping needs at least 2 epochs")
     train, rest = order[:train_size], order[train_size:]
     tr, te = z.table.iloc[train].reset_index(drop=True), z.table.iloc[rest].reset_index(drop=True)
-    srm = SRM(regressor, n_search, seed=ordering).fit(curves[train], tr, target[train], range(1, T))
+    srm = SRM(regressor, n_search, feature_sets, seed=ordering)
+    srm.fit(curves[train], tr, target[train], range(1, T))
     pairs = [srm.predict(curves[rest][:, :tau], te, tau) for tau in range(1, T)]
     return order, np.stack([p[0] for p in pairs], 1), np.stack([p[1] for p in pairs], 1)
 

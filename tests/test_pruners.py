@@ -18,8 +18,9 @@ def saturating(final: float, rate: float, steps: int) -> np.ndarray:
     return final * (1 - np.exp(-rate * np.arange(1, steps + 1)))
 
 
-def run_study(pruner, curves: list[np.ndarray]) -> dict[int, int | None]:
-    """Trial i reports curves[i] step by step; the step it was pruned at (None: finished)."""
+def run_study(pruner, curves: list[np.ndarray], finals=None) -> dict[int, int | None]:
+    """Trial i reports curves[i] step by step and returns finals[i] (default: the curve's
+    last value); the step it was pruned at (None: finished)."""
     pruned: dict[int, int | None] = {}
 
     def objective(trial):
@@ -30,7 +31,7 @@ def run_study(pruner, curves: list[np.ndarray]) -> dict[int, int | None]:
                 pruned[trial.number] = step
                 raise optuna.TrialPruned()
         pruned[trial.number] = None
-        return float(curve[-1])
+        return float(curve[-1] if finals is None else finals[trial.number])
 
     study = optuna.create_study(direction="maximize", pruner=pruner)
     study.optimize(objective, n_trials=len(curves))
@@ -101,3 +102,36 @@ def test_lce_pruner_prunes_a_loser_and_never_the_best():
     assert pruned[1] is not None and pruned[1] < steps
     with pytest.raises(ValueError, match="min_steps=2: expected an integer >= 3"):
         LCEPruner(steps, min_steps=2)
+
+
+def test_srm_pruner_decides_as_the_replayed_rule_while_its_training_set_is_the_same():
+    """The replayed search of the chapters (`srm_earlystop.experiments.stopping_predictions`
+    and `should_stop`: SRMs fitted once on the first m networks) and the pruner (refitted on
+    every completed trial) stop the same networks at the same step, on the same curves of
+    the shipped MetaQNN zoo, up to the first network the rule lets finish (after which the
+    pruner also learns from it). The replay is told to read the curve alone, as the pruner
+    does."""
+    from common import zoo
+    from srm_earlystop import experiments
+    from srm_earlystop.early_stopping import should_stop
+    from srm_earlystop.pruner import SRMPruner
+
+    spec = experiments.zoo_spec("digits", "book")
+    z = experiments.finished(zoo.load(zoo.shipped_path(spec))).subset(np.arange(40))
+    m, ordering, n_search = 6, 4, 3  # an ordering whose rule stops six networks early
+    order, means, sigmas = experiments.stopping_predictions(
+        z, m, n_search, ordering, "nu_svr_rbf", feature_sets=("TS",)
+    )
+    curves, target, T = z.curve("val_acc"), z.target("final_val_acc"), len(z.eval_epochs)
+    best, replayed = float(target[order[:m]].max()), []
+    for j in range(len(order) - m):  # the step each later network stops at (None: finishes)
+        stop = should_stop(best, means[j], sigmas[j], 0.95)
+        replayed.append(int(np.argmax(stop)) + 1 if stop.any() else None)
+        if replayed[-1] is None:
+            break
+    shown = order[: m + len(replayed)]
+    pruner = SRMPruner(min_trials=m, n_search=n_search, seed=ordering)
+    pruned = run_study(pruner, [curves[i] for i in shown], target[shown])
+    live = [None if pruned[m + j] in (None, T) else pruned[m + j] for j in range(len(replayed))]
+    assert live == replayed
+    assert any(step is not None for step in replayed)  # the rule stopped some network early
