@@ -7,11 +7,16 @@ fails. The book sources (``book/*.md``, config, bibliography, local extensions),
 executed notebooks and a generated table of contents are staged under ``book/_build/src``
 and rendered by Jupyter Book 1.x into ``book/_build/html`` (MathJax is copied in, so math
 renders offline). Zoos are cached by their spec in
-``NNPERF_CACHE`` (default ``~/.cache/nnperf``), so a second build reuses them.
+``NNPERF_CACHE`` (default ``~/.cache/nnperf``), so a second build reuses them, and so are the
+executed chapters (`execute_cached`), keyed by everything their outputs depend on
+(`fingerprint`), so a second build re-executes only the chapters whose notebook, parameters,
+library code, environment, shipped zoos or data changed (``nnperf book --rerun``: all).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import shutil
@@ -25,6 +30,9 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("peephole", "peng4nn", "srm_earlystop", "feature_histories", "weights_to_acc")
+# what an executed chapter depends on besides its notebook and parameters (`fingerprint`)
+CODE = (*PACKAGES, "common", "comparison")
+LOCKS = ("pyproject.toml", "uv.lock")
 SOURCES = ("_config.yml", "intro.md", "api.md", "references.bib", "favicon.svg", "favicon.ico")
 
 
@@ -36,6 +44,7 @@ class Outcome:
     output: Path
     seconds: float
     error: str | None = None  # "cell N: ErrorName: message" when it failed
+    reused: bool = False  # the executed notebook came from the cache (`execute_cached`)
 
 
 def chapters(root: Path = ROOT) -> dict[str, Path]:
@@ -84,6 +93,62 @@ def execute(name: str, source: Path, out_dir: Path, parameters: dict) -> Outcome
         )
     hide_injected(output)
     return Outcome(name, output, time.perf_counter() - start)
+
+
+def fingerprint(source: Path, parameters: dict, root: Path = ROOT) -> str:
+    """A hash of everything an executed chapter's outputs depend on: the notebook, its
+    parameters, the library's code (every ``.py`` file of `CODE`), the locked environment
+    (`LOCKS`, the Python version), the shipped zoos and predictors (``zoos/``, by content),
+    and the datasets under the data root (file names and sizes) with the root itself."""
+    from common import data
+
+    digest = hashlib.sha256()
+
+    def add(label: str, content: bytes) -> None:
+        digest.update(f"{label}\0{len(content)}\0".encode() + content)
+
+    add("notebook", Path(source).read_bytes())
+    add("parameters", json.dumps(parameters, sort_keys=True, default=str).encode())
+    add("python", sys.version.encode())
+    files = [f for d in CODE for f in (root / d).rglob("*.py") if "__pycache__" not in f.parts]
+    files += [root / name for name in LOCKS if (root / name).exists()]
+    files += [f for f in (root / "zoos").rglob("*") if f.is_file() and f.suffix != ".pyc"]
+    for f in sorted(files):
+        add(str(f.relative_to(root)), f.read_bytes())
+    data_root = data.data_root().resolve()
+    listing = sorted(
+        f"{f.relative_to(data_root)}:{f.stat().st_size}"
+        for f in (data_root.rglob("*") if data_root.is_dir() else [])
+        if f.is_file()
+    )
+    add(f"data {data_root}", "\n".join(listing).encode())
+    return digest.hexdigest()[:20]
+
+
+def execute_cached(
+    name: str, source: Path, out_dir: Path, parameters: dict, rerun: bool = False
+) -> Outcome:
+    """`execute`, or the same chapter's executed notebook from the cache
+    (``$NNPERF_CACHE/notebooks``) when its `fingerprint` is unchanged; a successful
+    execution is stored there. `rerun`: execute regardless (and store the result)."""
+    from common import data
+
+    absolute_env()
+    key = fingerprint(source, parameters)
+    cached = data.cache_dir() / "notebooks" / f"{name}-{key}.ipynb"
+    output = out_dir / f"{name}.ipynb"
+    if cached.exists() and not rerun:
+        start = time.perf_counter()
+        shutil.copy(cached, output)
+        log.info("%s: unchanged since its last execution, reused %s", name, cached)
+        return Outcome(name, output, time.perf_counter() - start, reused=True)
+    outcome = execute(name, source, out_dir, parameters)
+    if outcome.error is None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(".partial")
+        shutil.copy(output, partial)
+        partial.replace(cached)  # whole or absent, even if the build is interrupted here
+    return outcome
 
 
 def hide_injected(path: Path) -> None:
@@ -182,6 +247,7 @@ def build_book(
     parameters: dict | None = None,
     book_dir: Path = ROOT / "book",
     build_dir: Path | None = None,
+    rerun: bool = False,
 ) -> tuple[Path, list[Outcome]]:
     """Execute the chapters and render the book.
 
@@ -191,6 +257,7 @@ def build_book(
         parameters: further papermill parameters, injected into every notebook.
         book_dir: the book's source folder.
         build_dir: where outputs go (default ``book_dir/_build``).
+        rerun: execute every chapter, even those unchanged since their cached execution.
 
     Returns:
         The HTML folder and one `Outcome` per executed notebook.
@@ -206,7 +273,8 @@ def build_book(
     outcomes = []
     for name, source in selected.items():
         log.info("executing %s at scale %s", name, scale)
-        outcomes.append(execute(name, source, out_dir, {"scale": scale, **(parameters or {})}))
+        given = {"scale": scale, **(parameters or {})}
+        outcomes.append(execute_cached(name, source, out_dir, given, rerun))
         log.info("%s: %s in %.0f s", name, outcomes[-1].error or "ok", outcomes[-1].seconds)
     succeeded = [o for o in outcomes if o.error is None]
     stage(build_dir / "src", succeeded, book_dir)

@@ -107,9 +107,10 @@ def _book(args) -> int:
     from common.book import build_book
 
     parameters = {key: _option(f"{key}={value}")[1] for key, value in args.p}
-    html, outcomes = build_book(args.scale, args.only, parameters)
+    html, outcomes = build_book(args.scale, args.only, parameters, rerun=args.rerun)
     for o in outcomes:
-        print(f"{o.name}: {'ok' if o.error is None else 'FAILED'} ({o.seconds:.0f} s)")
+        state = "FAILED" if o.error else "unchanged, reused" if o.reused else "ok"
+        print(f"{o.name}: {state} ({o.seconds:.0f} s)")
     print(html / "index.html")
     failed = [o for o in outcomes if o.error is not None]
     for o in failed:
@@ -166,6 +167,11 @@ def parser() -> argparse.ArgumentParser:
         default=[],
         metavar=("KEY", "VALUE"),
         help="papermill parameter for every notebook (JSON value or string)",
+    )
+    book.add_argument(
+        "--rerun",
+        action="store_true",
+        help="execute every chapter, even one unchanged since its cached execution",
     )
     book.set_defaults(func=_book)
 

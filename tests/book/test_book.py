@@ -124,6 +124,64 @@ def test_a_failing_notebook_is_reported_with_its_cell(tmp_path):
     assert outcome.error.startswith("cell 1 (1 / 0  # boom): ZeroDivisionError")
 
 
+def _tiny_notebook(path: Path, body: str) -> Path:
+    cells = [nbformat.v4.new_code_cell("seed = 0"), nbformat.v4.new_code_cell(body)]
+    cells[0].metadata["tags"] = ["parameters"]
+    kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": kernel}), path)
+    return path
+
+
+def _printed(outcome) -> str:
+    nb = nbformat.read(outcome.output, as_version=4)
+    return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+
+
+def test_an_unchanged_chapter_is_reused_and_any_change_executes_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNPERF_CACHE", str(tmp_path / "cache"))
+    source = _tiny_notebook(tmp_path / "tiny.ipynb", "import uuid\nprint(seed, uuid.uuid4())")
+    runs = {}
+    for label, params, rerun in [
+        ("first", {"seed": 1}, False),
+        ("again", {"seed": 1}, False),
+        ("other parameters", {"seed": 2}, False),
+        ("rerun", {"seed": 1}, True),
+    ]:
+        (tmp_path / label).mkdir()
+        runs[label] = book.execute_cached("tiny", source, tmp_path / label, params, rerun)
+    assert [o.reused for o in runs.values()] == [False, True, False, False]
+    assert _printed(runs["again"]) == _printed(runs["first"])  # the same execution
+    assert _printed(runs["rerun"]) != _printed(runs["first"])  # a new one (a new uuid)
+    assert _printed(runs["other parameters"]).startswith("2 ")
+    _tiny_notebook(source, "1 / 0")  # an edited notebook executes; a failure is not stored
+    failed = book.execute_cached("tiny", source, tmp_path, {"seed": 1})
+    assert failed.error and not failed.reused
+    assert not book.execute_cached("tiny", source, tmp_path, {"seed": 1}).reused
+
+
+def test_the_fingerprint_follows_code_environment_zoos_and_data(tmp_path, monkeypatch):
+    root, data = tmp_path / "repo", tmp_path / "data"
+    for folder in [root / "common", root / "zoos", data]:
+        folder.mkdir(parents=True)
+    (root / "common" / "a.py").write_text("x = 1\n")
+    source = _tiny_notebook(tmp_path / "tiny.ipynb", "print(seed)")
+    monkeypatch.setenv("NNPERF_DATA", str(data))
+    keys = [book.fingerprint(source, {"seed": 1}, root)]
+    for change in [
+        lambda: (root / "common" / "a.py").write_text("x = 2\n"),
+        lambda: (root / "uv.lock").write_text("torch 2.13\n"),
+        lambda: (root / "zoos" / "blocks-digits-0.sqlite").write_bytes(b"zoo"),
+        lambda: (data / "MNIST.npz").write_bytes(b"images"),
+        lambda: monkeypatch.setenv("NNPERF_DATA", str(tmp_path / "elsewhere")),
+    ]:
+        change()
+        keys.append(book.fingerprint(source, {"seed": 1}, root))
+    assert len(set(keys)) == len(keys), keys
+    (root / "common" / "__pycache__").mkdir()  # bytecode is not code
+    (root / "common" / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"\0")
+    assert book.fingerprint(source, {"seed": 1}, root) == keys[-1]
+
+
 def test_cli_exits_non_zero_naming_failed_notebooks(monkeypatch, capsys, tmp_path):
     failed = book.Outcome("peng4nn", tmp_path / "peng4nn.ipynb", 1.0, "cell 3 (x): KeyError: 'a'")
     monkeypatch.setattr(book, "build_book", lambda *a, **k: (tmp_path, [failed]))
