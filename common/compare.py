@@ -319,8 +319,9 @@ def evaluate(
         split: a name of `SPLITS` (``random`` or ``stored order``).
         held_out: a zoo to test on instead of the rest of `zoo`.
         n_jobs: worker processes (joblib; -1: one per core). Each (predictor, seed,
-            training size) is one task; the table is the same as with 1, except the timing
-            columns (methods that train a torch model train it on one thread everywhere).
+            training size) is one task, and each budget too where the fit depends on it;
+            the table is the same as with 1, except the timing columns (methods that train
+            a torch model train it on one thread everywhere).
 
     Returns:
         One row per (method, budget, train_size, seed): the metrics of
@@ -329,6 +330,43 @@ def evaluate(
         ``epochs_per_network`` and ``init_epochs`` (epochs of fully trained networks
         consumed by fitting).
     """
+    call = {"predictors": predictors, "zoo": zoo, "budgets": budgets, "target": target}
+    call |= {"train_size": train_size, "seed": seed, "split": split, "held_out": held_out}
+    return evaluate_many([call], n_jobs)[0]
+
+
+def evaluate_many(calls: Sequence[dict], n_jobs: int = 1) -> list[pd.DataFrame]:
+    """The table of `evaluate` for each of `calls` (dicts of its keyword arguments but
+    ``n_jobs``), with every call's tasks in one pool of `n_jobs` workers, the costliest first
+    (`_cost`), so no worker waits at the end of one call while another finishes it."""
+    plans = [_plan(**call) for call in calls]
+    tasks = [task for plan in plans for task in plan["tasks"]]
+    order = sorted(range(len(tasks)), key=lambda i: -_cost(*tasks[i][1]))
+    done = parallel([delayed(_run_many)(*tasks[i][1]) for i in order], n_jobs)
+    results = [None] * len(tasks)
+    for i, result in zip(order, done, strict=True):
+        results[i] = result
+    tables, first = [], 0
+    for plan in plans:
+        count = len(plan["tasks"])
+        tables.append(_assemble(plan, results[first : first + count]))
+        first += count
+    return tables
+
+
+def _plan(
+    predictors: Sequence[Predictor],
+    zoo: Zoo,
+    budgets: Sequence[float],
+    target: str = "final_val_acc",
+    train_size: int | Sequence[int] = 100,
+    seed: int | Sequence[int] = 0,
+    split: str = "random",
+    held_out: Zoo | None = None,
+) -> dict:
+    """The checked arguments of `evaluate` and its tasks: ((method, seed, held-out size),
+    the arguments of `_run_many`), one per (predictor, seed, training size), and one per
+    budget as well where the fit depends on the budget."""
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; expected one of {TARGETS}")
     if split not in SPLITS:
@@ -349,7 +387,7 @@ def evaluate(
             raise ValueError(f"held_out has {len(held_out)} finished networks; need at least 2")
     if split == "stored order" and len(seeds) > 1:
         log.warning("split 'stored order' ignores the seed: %d identical splits", len(seeds))
-    tasks, keys = [], []
+    tasks = []
     for s in seeds:
         order = valid[SPLITS[split](len(valid), s)]
         held = held_out if held_out is not None else zoo.subset(order[max(sizes) :])
@@ -362,27 +400,46 @@ def evaluate(
                     log.info("skipping %s at budget %s: %s", p.name, budget, reason)
                     continue
                 kept.append(float(budget))
-            for n in sizes if p.requires.training_networks else [0]:  # a task per size
-                if kept:
-                    runs = [(budget, n) for budget in kept]
-                    tasks.append(delayed(_run_many)(p, pool, held, runs, target))
-                    keys.append((p.name, s, len(held)))
+            if not kept:
+                continue
+            for n in sizes if p.requires.training_networks else [0]:
+                runs = [(budget, n) for budget in kept]
+                # one task per size; per budget too where each budget is a fit of its own
+                for part in [runs] if p.budget_free_fit else [[r] for r in runs]:
+                    tasks.append(((p.name, s, len(held)), (p, pool, held, part, target)))
     label = "held-out zoo" if held_out is not None else split
+    return {"tasks": tasks, "seeds": seeds, "budgets": list(budgets), "label": label}
+
+
+def _cost(p: Predictor, pool: Zoo, held: Zoo, runs, target) -> float:
+    """A task's relative cost, for ordering (not for any result): the fits it makes times
+    the networks they learn from, plus the held-out networks it queries at each budget."""
+    fits = 1 if p.budget_free_fit else len(runs)
+    return (
+        fits * (1 + max(n for _, n in runs)) * getattr(p, "relative_cost", 1.0)
+        + len(runs) * len(held) / 100
+    )
+
+
+def _assemble(plan: dict, results: list) -> pd.DataFrame:
+    """`evaluate`'s table from its plan and the results of the plan's tasks."""
     rows = []
-    for (name, s, n_test), results in zip(keys, parallel(tasks, n_jobs), strict=True):
-        for (budget, size), result in results:
+    keys = [key for key, _ in plan["tasks"]]
+    for (name, s, n_test), result in zip(keys, results, strict=True):
+        for (budget, size), row in result:
             rows.append(
                 {
                     "method": name,
                     "budget": budget,
                     "train_size": size,
                     "seed": s,
-                    "split": label,
+                    "split": plan["label"],
                     "n_test": n_test,
-                    **result,
+                    **row,
                 }
             )
     # rows by seed, then budget, then method (in the given order), then training size
+    seeds, budgets = plan["seeds"], plan["budgets"]
     rank = {name: i for i, (name, _, _) in enumerate(keys)}
     when = {float(b): i for i, b in reversed(list(enumerate(budgets)))}
     rows.sort(key=lambda r: (seeds.index(r["seed"]), when[r["budget"]], rank[r["method"]]))

@@ -84,12 +84,14 @@ def evaluate_spaces(
     ``space`` and ``method_id`` columns."""
     during, before = by_phase(predictors, "during"), by_phase(predictors, "before")
     ids = {p.name: k for k, p in predictors.items()}
-    parts = {}
-    for space, z in zoos.items():
-        kw = {"train_size": s.train_sizes, "seed": s.seeds, "n_jobs": n_jobs}
-        timed = compare.evaluate(during, z, budgets, **kw)
-        flat = compare.evaluate(before, z, [0], **kw)
-        parts[space] = pd.concat([timed, flat], ignore_index=True)
+    kw = {"train_size": s.train_sizes, "seed": s.seeds}
+    calls = [
+        {"predictors": methods, "zoo": z, "budgets": b, **kw}
+        for z in zoos.values()
+        for methods, b in [(during, budgets), (before, [0])]
+    ]
+    tables = iter(compare.evaluate_many(calls, n_jobs))  # one pool for every zoo and phase
+    parts = {space: pd.concat([next(tables), next(tables)], ignore_index=True) for space in zoos}
     table = pd.concat(parts, names=["space"]).reset_index(level=0).reset_index(drop=True)
     table["method_id"] = table["method"].map(ids)
     return table

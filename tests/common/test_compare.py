@@ -117,6 +117,25 @@ def test_evaluate_in_worker_processes_gives_the_sequential_table(tiny_zoo):
     assert len(one) == 2 * (3 * 2 + 2)  # per seed: 3 budgets × 2 sizes, LSV at 2 budgets
 
 
+def test_evaluate_many_in_one_pool_gives_each_calls_own_table(tiny_zoo):
+    """Several grids (other methods, budgets and splits) in one pool of 2 workers, tasks
+    reordered costliest first: each table equals its own `evaluate` in one process."""
+    from common import compare
+
+    calls = [
+        {"predictors": [compare.LastSeenValue()], "budgets": [1.0, 0.5], "seed": [0, 1]},
+        {"predictors": [compare.ParamDepthRegression()], "budgets": [0], "train_size": [4, 6]},
+        {"predictors": [compare.LastSeenValue(), compare.ParamDepthRegression()], "budgets": [1]},
+    ]
+    calls = [{"zoo": tiny_zoo, "train_size": 5, **call} for call in calls]
+    pooled = compare.evaluate_many(calls, n_jobs=2)
+    timing = ["fit_seconds", "query_seconds_per_network"]
+    for call, table in zip(calls, pooled, strict=True):
+        alone = compare.evaluate(**call)
+        pd.testing.assert_frame_equal(alone.drop(columns=timing), table.drop(columns=timing))
+    assert [len(t) for t in pooled] == [4, 2, 2]
+
+
 class _CountingRegression(compare.ParamDepthRegression):
     fits = 0
 
