@@ -31,6 +31,26 @@ def cost_map(table: pd.DataFrame, metric: str = "kendall_tau") -> pd.DataFrame:
     return out.rename(columns={"score": metric}).reset_index()
 
 
+def by_budget(means: pd.DataFrame, ceilings: pd.Series, metric: str = "kendall_tau"):
+    """The figure's numbers as one short table: a row per (space, method), a column per
+    budget, each cell the mean `metric` ± the half-width of its interval
+    (`common.compare.summarise`'s ``lo``/``hi``; the mean alone from one split), blank
+    where the method does not apply; the space's noise ceiling (`ceilings`, by space) as
+    the last column."""
+
+    def text(m, lo, hi, splits):
+        if not np.isfinite(m):
+            return ""
+        return f"{m:.2f} ± {(hi - lo) / 2:.2f}" if splits > 1 else f"{m:.2f}"
+
+    columns = [means[metric], means.lo, means.hi, means.splits]
+    cell = means.assign(text=[text(*row) for row in zip(*columns, strict=True)])
+    out = cell.pivot(index=["space", "method"], columns="budget", values="text").fillna("")
+    out.columns = [f"{b:g} epochs" for b in out.columns]
+    out["ceiling"] = out.index.get_level_values("space").map(ceilings).to_numpy().round(2)
+    return out
+
+
 def decision_table(tables: dict[str, pd.DataFrame], metric: str = "kendall_tau"):
     """For each search space and budget: the best method by mean `metric` (over seeds, at
     the largest training size), the runner-up, and the margin between them."""

@@ -102,3 +102,24 @@ def test_claims_by_hand():
     got = comparison.claims(table, quarter=2.0).set_index("paper")["a"]
     assert got["Peephole"] == 0.3 and got["Cao et al."] == pytest.approx(0.2)
     assert np.isnan(got["Unterthiner et al."])  # not in the table: NaN, never invented
+
+
+def test_the_budget_table_by_hand():
+    from comparison import report
+
+    means = pd.DataFrame(
+        {
+            "space": ["a", "a", "a", "b"],
+            "method": ["m", "m", "p", "m"],
+            "budget": [0.0, 1.5, 0.0, 1.5],
+            "kendall_tau": [0.5, 0.7, np.nan, 0.25],
+            "lo": [0.4, 0.6, np.nan, 0.25],
+            "hi": [0.6, 0.9, np.nan, 0.25],
+            "splits": [3, 3, 3, 1],
+        }
+    )
+    table = report.by_budget(means, pd.Series({"a": 0.812, "b": 0.9}))
+    assert list(table.columns) == ["0 epochs", "1.5 epochs", "ceiling"]
+    assert table.loc[("a", "m")].tolist() == ["0.50 ± 0.10", "0.70 ± 0.15", 0.81]
+    assert table.loc[("a", "p")].tolist() == ["", "", 0.81]  # no finite τ: blank, not NaN
+    assert table.loc[("b", "m")].tolist() == ["", "0.25", 0.9]  # one split: no interval
