@@ -17,6 +17,8 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+import torch
+from threadpoolctl import threadpool_limits
 
 import comparison
 from common import zoo
@@ -40,18 +42,30 @@ def main() -> None:
     zoos = {k: zoo.build_cached(v) for k, v in comparison.zoo_specs(s).items()}
     predictors = comparison.methods(s)
     budgets = comparison.budgets(s.epochs)
+    threads = torch.get_num_threads()
+    with threadpool_limits(1):
+        torch.set_num_threads(1)
+        core, core_seconds = timed(zoos, s, predictors, budgets, 1)
+        torch.set_num_threads(threads)
     one, one_seconds = timed(zoos, s, predictors, budgets, 1)
     many, many_seconds = timed(zoos, s, predictors, budgets, -1)
+    same = equal(core, many) and equal(one, many)
+    print(f"cores: {os.cpu_count()}; {len(one)} rows (seeds {list(s.seeds)})")
+    print(f"one core (1 thread)     : {core_seconds:7.1f} s")
+    print(f"one process ({threads} threads) : {one_seconds:7.1f} s")
+    print(f"{os.cpu_count()} workers               : {many_seconds:7.1f} s")
+    print(f"speed-up over one core: {core_seconds / many_seconds:.2f}x, over one process:")
+    print(f"{one_seconds / many_seconds:.2f}x; tables equal (within 1e-9): {same}")
+
+
+def equal(one: pd.DataFrame, other: pd.DataFrame) -> bool:
+    """The two grids' tables agree (timing columns aside; numbers within 1e-9)."""
     timing = ["fit_seconds", "query_seconds_per_network"]
-    a, b = one.drop(columns=timing), many.drop(columns=timing)
+    a, b = one.drop(columns=timing), other.drop(columns=timing)
     numbers = a.select_dtypes("number").columns
-    same = a.drop(columns=numbers).equals(b.drop(columns=numbers)) and np.allclose(
+    return a.drop(columns=numbers).equals(b.drop(columns=numbers)) and np.allclose(
         a[numbers], b[numbers], rtol=0, atol=1e-9, equal_nan=True
     )
-    print(f"cores: {os.cpu_count()}; {len(one)} rows (seeds {list(s.seeds)})")
-    print(f"one process : {one_seconds:7.1f} s")
-    print(f"{os.cpu_count()} workers   : {many_seconds:7.1f} s")
-    print(f"speed-up: {one_seconds / many_seconds:.2f}x; tables equal (within 1e-9): {same}")
 
 
 if __name__ == "__main__":

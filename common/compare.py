@@ -72,6 +72,10 @@ class Predictor(ABC):
     # True where `fit` learns the same at every budget (it reads only fully trained
     # networks): `evaluate` then fits once per split and training set and reuses the fit
     budget_free_fit: bool = False
+    # rough cost of predicting one network from one epoch of its curve, in units of a fit's
+    # cost per training network: only orders `evaluate`'s tasks (costliest first), so that
+    # a long task does not start last; high for methods that fit a curve per network
+    query_cost: float = 0.01
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -341,7 +345,9 @@ def evaluate_many(calls: Sequence[dict], n_jobs: int = 1) -> list[pd.DataFrame]:
     (`_cost`), so no worker waits at the end of one call while another finishes it."""
     plans = [_plan(**call) for call in calls]
     tasks = [task for plan in plans for task in plan["tasks"]]
-    order = sorted(range(len(tasks)), key=lambda i: -_cost(*tasks[i][1]))
+    order = list(range(len(tasks)))  # in one process: in the given order
+    if n_jobs != 1:  # in workers: the costliest first, so that none starts last
+        order.sort(key=lambda i: -_cost(*tasks[i][1]))
     done = parallel([delayed(_run_many)(*tasks[i][1]) for i in order], n_jobs)
     results = [None] * len(tasks)
     for i, result in zip(order, done, strict=True):
@@ -392,6 +398,7 @@ def _plan(
         order = valid[SPLITS[split](len(valid), s)]
         held = held_out if held_out is not None else zoo.subset(order[max(sizes) :])
         pool = zoo.subset(order[: max(sizes)])  # its first n networks: training size n
+        empty = pool.subset(np.arange(0))  # for methods that learn from no network
         for p in predictors:
             kept = []
             for budget in budgets:
@@ -406,19 +413,18 @@ def _plan(
                 runs = [(budget, n) for budget in kept]
                 # one task per size; per budget too where each budget is a fit of its own
                 for part in [runs] if p.budget_free_fit else [[r] for r in runs]:
-                    tasks.append(((p.name, s, len(held)), (p, pool, held, part, target)))
+                    learn = pool if p.requires.training_networks else empty  # sent to a worker
+                    tasks.append(((p.name, s, len(held)), (p, learn, held, part, target)))
     label = "held-out zoo" if held_out is not None else split
     return {"tasks": tasks, "seeds": seeds, "budgets": list(budgets), "label": label}
 
 
 def _cost(p: Predictor, pool: Zoo, held: Zoo, runs, target) -> float:
-    """A task's relative cost, for ordering (not for any result): the fits it makes times
-    the networks they learn from, plus the held-out networks it queries at each budget."""
+    """A task's rough cost, for ordering only: the fits it makes times the networks they
+    learn from, plus the held-out networks' visible epochs times `Predictor.query_cost`."""
     fits = 1 if p.budget_free_fit else len(runs)
-    return (
-        fits * (1 + max(n for _, n in runs)) * getattr(p, "relative_cost", 1.0)
-        + len(runs) * len(held) / 100
-    )
+    epochs = sum(budget for budget, _ in runs) * len(held)
+    return fits * (1 + max(n for _, n in runs)) + epochs * p.query_cost
 
 
 def _assemble(plan: dict, results: list) -> pd.DataFrame:

@@ -66,6 +66,7 @@ class PEng4NNPredictor(Predictor):
     """PEng4NN's estimate at the budget (Sec. III)."""
 
     requires = Requirements(curve=True, min_evals=1)
+    query_cost = 0.75  # a curve fit per network and evaluation (`common.compare._cost`)
 
     def __init__(self, settings: AnalyzerSettings = TABLE_II):
         self.settings = settings

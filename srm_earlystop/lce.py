@@ -92,6 +92,7 @@ class LCEPredictor(Predictor):
     """Each network's visible curve extrapolated to the zoo's final epoch."""
 
     requires = Requirements(curve=True, min_evals=3)
+    query_cost = 0.75  # a curve fit per network and budget (`common.compare._cost`)
 
     @property
     def name(self) -> str:
