@@ -3,7 +3,7 @@
 Chapters are the packages' ``replication.ipynb`` (in the order of `PACKAGES`) and, when it
 exists, ``book/compare.ipynb``. Each is executed into ``book/_build/notebooks/<name>.ipynb``
 with ``scale`` and any ``-p KEY VALUE`` injected; every notebook runs even when another
-fails. The book sources (``book/*.md``, config, bibliography, local extensions), the
+fails. The book sources (``book/*.md``, config, bibliography, local extensions, ``_static``), the
 executed notebooks and a generated table of contents are staged under ``book/_build/src``
 and rendered by Jupyter Book 1.x into ``book/_build/html`` (MathJax is copied in, so math
 renders offline). Zoos are cached by their spec in
@@ -172,6 +172,8 @@ def stage(src: Path, executed: list[Outcome], book_dir: Path) -> None:
     for name in SOURCES:
         shutil.copy(book_dir / name, src / name)
     shutil.copytree(book_dir / "_ext", src / "_ext")
+    if (book_dir / "_static").is_dir():  # CSS there is included in every page
+        shutil.copytree(book_dir / "_static", src / "_static")
     for outcome in executed:
         shutil.copy(outcome.output, src / "chapters" / outcome.output.name)
     board = scoreboard(executed)

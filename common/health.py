@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from common import metrics, zoo
+from common.zoospec import is_whole
 
 CHANCE_MARGIN = 0.02  # "at chance": final validation accuracy within 2 points of chance
 CEILING_NETWORKS = 40  # networks re-trained for the noise ceiling
@@ -147,24 +148,46 @@ def noise_ceiling(
 
 def replicate_spec(spec: zoo.ZooSpec, n: int = CEILING_NETWORKS, replicate: int = 1):
     """The spec of the first `n` networks of `spec` trained again from other seeds."""
-    if n < 3:
-        raise ValueError(f"n={n}: the ceiling needs at least 3 networks")
+    if not (is_whole(n) and n >= 3):
+        raise ValueError(f"n={n!r}: the ceiling needs a whole number of at least 3 networks")
     if spec.replicate:
         raise ValueError("a replicate zoo has no replicate of its own; pass the zoo's spec")
     return replace(spec, n_networks=min(n, spec.n_networks), replicate=replicate)
 
 
-def report(z: zoo.Zoo, cache=None, n: int = CEILING_NETWORKS, device: str = "auto") -> dict:
-    """`health` of zoo `z` plus its noise ceiling, the replicate built through
-    `common.zoo.build_cached` (shipped, cached, or trained now): the notebooks' entry."""
+def report(z: zoo.Zoo, cache=None, n: int | None = None, device: str = "auto") -> dict:
+    """`health` of zoo `z` plus its noise ceiling from its first `n` networks (None:
+    `CEILING_NETWORKS`), the replicate built through `common.zoo.build_cached` (shipped,
+    cached, or trained now): the notebooks' entry."""
+    n = CEILING_NETWORKS if n is None else n
     twin = zoo.build_cached(replicate_spec(z.spec, n), cache, device, progress=False)
     return health(z) | ceiling_of(z, twin)
 
 
-def table(zoos: dict, cache=None, n: int = CEILING_NETWORKS, device: str = "auto"):
+def table(zoos: dict, cache=None, n: int | None = None, device: str = "auto"):
     """One row per zoo (`report`), for a chapter's "the zoos" section: the figures that say
-    whether its networks learn, and the noise ceiling every τ of the chapter sits under."""
+    whether its networks learn, and the noise ceiling every τ of the chapter sits under
+    (from each zoo's first `n` networks; None: `CEILING_NETWORKS`, the chapters'
+    ``ceiling_networks`` parameter)."""
     import pandas as pd
 
     rows = {name: report(z, cache, n, device) for name, z in zoos.items()}
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("zoo")
+
+
+COUNTS = ("networks", "steps_min", "steps_median", "steps_max", "ceiling_networks")
+
+
+def shown(table):
+    """`table` as a chapter shows it: a column per zoo and a row per figure (a row per zoo
+    with 18 columns was twice as wide as the page), counts as integers, the rest to three
+    decimals, a missing figure blank."""
+    import pandas as pd
+
+    def cell(name, value):
+        if pd.isna(value):
+            return ""
+        return f"{int(value):d}" if name in COUNTS else f"{float(value):.3f}"
+
+    figures = {col: [cell(col, v) for v in table[col]] for col in table.columns}
+    return pd.DataFrame(figures, index=table.index).T.rename_axis("figure")

@@ -28,7 +28,10 @@ def smoke_book(tmp_path_factory):
     previous = os.environ.get("NNPERF_CACHE")
     os.environ["NNPERF_CACHE"] = str(tmp / "cache")  # inherited by the notebook kernels
     try:
-        html, outcomes = book.build_book("smoke", build_dir=tmp / "_build")
+        # a noise ceiling from 10 networks, the fewest without a `FewNetworksWarning` on the
+        # page (the default 40 re-trained the whole of each smoke zoo)
+        parameters = {"ceiling_networks": 10}
+        html, outcomes = book.build_book("smoke", parameters=parameters, build_dir=tmp / "_build")
     finally:
         if previous is None:
             os.environ.pop("NNPERF_CACHE")
@@ -54,6 +57,7 @@ def test_chapter_page_has_a_figure(smoke_book, name):
     text = page.read_text()
     images = re.findall(r'<img[^>]*\ssrc="([^"]+)"', text)
     assert images, f"{page} shows no figure"
+    assert "_static/nnperf.css" in text  # book/_static's CSS: tables fit a 1280-px screen
     assert all((page.parent / src).exists() for src in images)
     assert (html / "index.html").exists() and (html / "api.html").exists()
     assert "common.zoo.build" in (html / "api.html").read_text()  # generated from docstrings
@@ -254,6 +258,12 @@ def test_every_page_renders_in_a_real_browser(smoke_book):
             # a printed warning reads "SomeWarning: message"; the API page may name a class
             noise += re.findall(r"\b\w*Warning: ", text)
             assert not noise, f"{page} shows {noise}"  # a cold build's pages, read as text
+            wide = driver.execute_script(  # at 1280 px, no table scrolls sideways
+                "return Array.from(document.querySelectorAll('article table'))"
+                ".filter(t => t.scrollWidth > t.parentElement.clientWidth + 1)"
+                ".map(t => t.innerText.slice(0, 80))"
+            )
+            assert not wide, f"{page}: tables wider than the article {wide}"
             driver.save_screenshot(str(shots / (page.replace("/", "_") + ".png")))
         assert Path(shots / "intro.html.png").stat().st_size > 0
     finally:
@@ -272,10 +282,12 @@ def test_relative_data_roots_become_absolute_for_the_kernels(monkeypatch, tmp_pa
 
 COMMON_PARAMETERS = {"scale", "datasets", "device", "seed", "cache", "n_networks", "epochs"}
 CHAPTER_PARAMETERS = {  # each documented in its cell's comment
-    "srm_earlystop": {"train_size", "n_search"},
-    "weights_to_acc": {"n_search"},
-    "feature_histories": {"live_epochs"},
-    "compare": {"settings"},
+    "peephole": {"ceiling_networks"},
+    "peng4nn": {"ceiling_networks"},
+    "srm_earlystop": {"train_size", "n_search", "ceiling_networks"},
+    "weights_to_acc": {"n_search", "ceiling_networks"},
+    "feature_histories": {"live_epochs", "ceiling_networks"},
+    "compare": {"settings", "ceiling_networks"},
 }
 
 
@@ -315,7 +327,7 @@ def test_a_chapter_run_with_overrides_builds_the_zoo_it_was_asked_for(tmp_path, 
     from srm_earlystop import experiments
 
     monkeypatch.setenv("NNPERF_CACHE", str(tmp_path / "cache"))
-    parameters = {"scale": "smoke", "n_networks": 12, "epochs": 3}
+    parameters = {"scale": "smoke", "n_networks": 12, "epochs": 3, "ceiling_networks": 3}
     outcome = book.execute("srm_earlystop", CHAPTERS["srm_earlystop"], tmp_path, parameters)
     assert outcome.error is None, outcome.error
     spec = experiments.zoo_spec("digits", "smoke", 0, n_networks=12, epochs=3)

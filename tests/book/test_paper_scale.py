@@ -7,7 +7,7 @@ predictor settings and datasets) runs on CPU in CI and cannot rot. The real data
 
 import pytest
 
-from common import book, data, zoo
+from common import book, data, health, zoo
 
 CHAPTERS = book.chapters()
 
@@ -46,6 +46,11 @@ MINIATURE = {
 }
 
 
+# the fewest networks a noise ceiling takes: re-training more is the chapters' own business
+# (their `ceiling_networks` parameter; 40 by default) and doubled each miniature's zoo cost
+CEILING = {"ceiling_networks": 3}
+
+
 def expected_specs(name: str, dataset: str, overrides: dict) -> list[zoo.ZooSpec]:
     """The zoos the chapter must have built: the paper scale's, with the overrides."""
     import importlib
@@ -67,10 +72,13 @@ def test_a_chapter_runs_at_paper_scale_in_miniature(name, tmp_path, monkeypatch)
     if not data.available(base):
         pytest.skip(f"{base} is not under NNPERF_DATA (CI sets it to ../shared/data)")
     monkeypatch.setenv("NNPERF_CACHE", str(tmp_path / "cache"))
-    parameters = {"scale": "paper", "datasets": [dataset], **overrides}
+    parameters = {"scale": "paper", "datasets": [dataset], **overrides, **CEILING}
     outcome = book.execute(name, CHAPTERS[name], tmp_path, parameters)
     assert outcome.error is None, outcome.error
     for spec in expected_specs(name, dataset, overrides):
         built = zoo.load(zoo.cache_path(spec, tmp_path / "cache" / "zoos"))
         # the zoo of the paper scale's settings (widths, caps, recipes) with the overrides
         assert built.spec == spec and len(built.finished()) == overrides["n_networks"]
+        # and its noise ceiling from the networks the chapter was asked to re-train
+        twin = health.replicate_spec(spec, CEILING["ceiling_networks"])
+        assert len(zoo.load(zoo.cache_path(twin, tmp_path / "cache" / "zoos"))) == 3

@@ -152,3 +152,15 @@ def test_ceiling_of_refuses_a_zoo_without_its_replicates_networks(tiny_zoo):
     assert health.ceiling_of(tiny_zoo, twin)["ceiling_networks"] <= 4
     with pytest.raises(ValueError, match="lacks some of the 4 networks"):
         health.ceiling_of(tiny_zoo.subset([0, 2, 3, 4, 5]), twin)
+
+
+def test_the_shown_table_has_a_column_per_zoo_counts_as_integers_and_blanks_for_missing():
+    table = pd.DataFrame(
+        {"networks": [160, 40], "at_chance": [0.05, 0.0], "ceiling_tau": [0.78412, np.nan]},
+        index=pd.Index(["blocks", "nb201"], name="zoo"),
+    )
+    shown = health.shown(table)
+    assert shown.columns.tolist() == ["blocks", "nb201"]
+    assert shown.index.tolist() == ["networks", "at_chance", "ceiling_tau"]
+    assert shown["blocks"].tolist() == ["160", "0.050", "0.784"]
+    assert shown["nb201"].tolist() == ["40", "0.000", ""]
