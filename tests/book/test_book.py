@@ -258,12 +258,12 @@ def test_every_page_renders_in_a_real_browser(smoke_book):
             # a printed warning reads "SomeWarning: message"; the API page may name a class
             noise += re.findall(r"\b\w*Warning: ", text)
             assert not noise, f"{page} shows {noise}"  # a cold build's pages, read as text
-            wide = driver.execute_script(  # at 1280 px, no table scrolls sideways
-                "return Array.from(document.querySelectorAll('article table'))"
-                ".filter(t => t.scrollWidth > t.parentElement.clientWidth + 1)"
-                ".map(t => t.innerText.slice(0, 80))"
+            wide = driver.execute_script(  # at 1280 px, no table or code scrolls sideways
+                "return Array.from(document.querySelectorAll('article table, article pre'))"
+                ".filter(t => t.scrollWidth > (t.tagName === 'PRE' ? t : t.parentElement)"
+                ".clientWidth + 1).map(t => t.innerText.slice(0, 80))"
             )
-            assert not wide, f"{page}: tables wider than the article {wide}"
+            assert not wide, f"{page}: tables or code wider than the article {wide}"
             driver.save_screenshot(str(shots / (page.replace("/", "_") + ".png")))
         assert Path(shots / "intro.html.png").stat().st_size > 0
     finally:
