@@ -146,8 +146,10 @@ def noise_ceiling(
     return ceiling_of(z, zoo.load(twin))
 
 
-def replicate_spec(spec: zoo.ZooSpec, n: int = CEILING_NETWORKS, replicate: int = 1):
-    """The spec of the first `n` networks of `spec` trained again from other seeds."""
+def replicate_spec(spec: zoo.ZooSpec, n: int | None = None, replicate: int = 1):
+    """The spec of the first `n` networks (None: `CEILING_NETWORKS`) of `spec` trained again
+    from other seeds."""
+    n = CEILING_NETWORKS if n is None else n
     if not (is_whole(n) and n >= 3):
         raise ValueError(f"n={n!r}: the ceiling needs a whole number of at least 3 networks")
     if spec.replicate:
@@ -159,7 +161,6 @@ def report(z: zoo.Zoo, cache=None, n: int | None = None, device: str = "auto") -
     """`health` of zoo `z` plus its noise ceiling from its first `n` networks (None:
     `CEILING_NETWORKS`), the replicate built through `common.zoo.build_cached` (shipped,
     cached, or trained now): the notebooks' entry."""
-    n = CEILING_NETWORKS if n is None else n
     twin = zoo.build_cached(replicate_spec(z.spec, n), cache, device, progress=False)
     return health(z) | ceiling_of(z, twin)
 
