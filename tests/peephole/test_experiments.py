@@ -92,3 +92,18 @@ def test_datasets_and_scales_are_checked():
         experiments.scale_of("digits", "huge")
     with pytest.raises(ValueError, match="unknown scale"):
         experiments.default_datasets("huge")
+
+
+@pytest.mark.parametrize("dataset", ["digits", "mnist"])
+def test_networks_trained_outside_the_zoo_use_the_zoos_recipe(dataset):
+    """The Sec. 5.3 selection trains a picked architecture for its real accuracy: with the
+    recipe of the zoo Peephole learnt from (the book's Adam at batch 16), not the paper's
+    SGD at batch 64."""
+    from common.zoospec import sample_network
+
+    s = experiments.scale_of(dataset, "book")
+    spec = experiments.zoo_spec(dataset, "book")
+    shape = (1, 8, 8) if dataset == "digits" else (1, 28, 28)
+    _, zoo_recipe, _ = sample_network(spec, 0, shape, 10)
+    assert experiments.zoo_recipe(s, spec.epochs) == zoo_recipe
+    assert (zoo_recipe.optimizer, zoo_recipe.lr, zoo_recipe.batch_size) == ("adam", 1e-3, 16)

@@ -125,3 +125,20 @@ def test_settings_are_a_keyword_dataclass_and_overrides_are_checked():
     assert "min_filters" not in experiments.zoo_spec("digits", "smoke").family_options
     with pytest.raises(ValueError, match="unknown settings \\['n_nets'\\]"):
         experiments.zoo_spec("digits", "book", n_nets=7)
+
+
+def test_the_live_demo_draws_a_network_of_the_zoos_own_scale_outside_the_zoo():
+    """The chapter's live run trains a network the way the zoo trains its own (the scale's
+    sampler, optimiser and epochs: a chapter's ``epochs`` override reaches it) and one the
+    zoo does not hold."""
+    from common.zoospec import sample_network
+
+    spec = experiments.zoo_spec("digits", "book", epochs=2.0, n_networks=3)
+    demo = experiments.live_demo(spec, device="cpu", tries=2)
+    assert demo["network"] in (3, 4)  # past the zoo's networks 0..2
+    assert demo["full epochs"] == 2.0  # e_max is the zoo's, not the paper's 20
+    assert 0 < demo["engine epochs"] <= 2.0
+    _, recipe, _ = sample_network(spec, demo["network"], (1, 8, 8), 10)
+    assert recipe.optimizer == "adam" and 3e-4 <= recipe.lr <= 3e-3  # the book's range
+    with pytest.raises(ValueError, match="tries=0"):
+        experiments.live_demo(spec, tries=0)
