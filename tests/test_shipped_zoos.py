@@ -1,5 +1,5 @@
 """The zoos shipped under zoos/ (issue 14, item 4): each is the zoo of a spec the code asks
-for today (a stale zoo fails loudly), and re-training its first network on this CPU
+for today (a stale zoo fails loudly), and re-training one of its first networks on this CPU
 reproduces the stored curves."""
 
 import importlib.util
@@ -23,6 +23,18 @@ FILES = sorted(zoo.SHIPPED.glob("*.sqlite"))
 ACC_TOLERANCE = 0.02
 
 
+def _stored_spec(path) -> dict:
+    """The spec a zoo file stores ({} when it stores none: not a zoo, or one being created)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'spec'").fetchone()
+    except sqlite3.OperationalError:  # no meta table
+        row = None
+    finally:
+        conn.close()
+    return json.loads(row[0]) if row else {}
+
+
 def expected_files() -> dict[str, zoo.ZooSpec]:
     return {shipped.path_of(s).name: s for name in shipped.SHIPPED for s in shipped.specs(name)}
 
@@ -31,6 +43,7 @@ def expected_files() -> dict[str, zoo.ZooSpec]:
 def test_every_shipped_zoo_is_the_zoo_of_a_spec_the_code_asks_for(path):
     wanted = expected_files()
     stored = _stored_spec(path)
+    assert stored, f"{path.name} stores no zoo spec: not a zoo file, or one never built"
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
     conn.close()
@@ -52,31 +65,34 @@ def test_a_shipped_zoo_exists_for_every_declared_spec(name):
     assert zoo.shipped_path(spec) is not None, f"{name}: no shipped {shipped.path_of(spec)}"
 
 
-def _stored_spec(path) -> dict:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return json.loads(conn.execute("SELECT value FROM meta WHERE key = 'spec'").fetchone()[0])
-    finally:
-        conn.close()
-
-
 # A replicate trains the same networks through the same code from other seeds, so its
 # reproduction is the zoo's; re-training one network of each zoo (a minute for the MNIST
 # ones) keeps the check within CI's budget.
-ZOOS = [p for p in FILES if not _stored_spec(p).get("replicate", 0)]
+ZOOS = [p for p in FILES if _stored_spec(p) and not _stored_spec(p).get("replicate", 0)]
+
+
+FIRST = 5  # the network re-trained is the quickest (by its recorded time) of the first five
 
 
 @pytest.mark.parametrize("path", ZOOS, ids=[p.name for p in ZOOS])
-def test_retraining_the_first_network_reproduces_its_stored_curves(path):
+def test_retraining_one_of_the_first_networks_reproduces_its_stored_curves(path):
     dataset = _stored_spec(path)["dataset"]
     if not data.available(data.base_name(dataset)):
         pytest.skip(f"{path.name}: its dataset {dataset} is not under the data root")
     z = zoo.load(path)
-    first = z.subset([0])
+    head = z.table.iloc[:FIRST]
+    index = int(head["idx"].iloc[int(np.argmin(head["wall_time"].to_numpy()))])
+    stored = z.subset(z.table["idx"] == index)
     # the builder's own one-network task, on the CPU
-    record = zoo.train_network({"spec": z.spec.to_dict(), "index": 0, "device": "cpu"})
-    assert record["seed"] == int(first.table["seed"].iloc[0])
-    assert record["status"] == first.table["status"].iloc[0]
+    record = zoo.train_network({"spec": z.spec.to_dict(), "index": index, "device": "cpu"})
+    assert record["seed"] == int(stored.table["seed"].iloc[0])
+    assert record["status"] == stored.table["status"].iloc[0]
     val_acc, val_loss = record["arrays"]["curve/val_acc"], record["arrays"]["curve/val_loss"]
-    assert np.abs(val_acc - first.curve("val_acc")[0]).max() <= ACC_TOLERANCE
-    assert np.allclose(val_loss, first.curve("val_loss")[0], rtol=0.05)
+    assert np.abs(val_acc - stored.curve("val_acc")[0]).max() <= ACC_TOLERANCE
+    assert np.allclose(val_loss, stored.curve("val_loss")[0], rtol=0.05)
+
+
+def test_the_shipped_zoos_fit_in_their_60_megabytes():
+    """Issue 14, item 4: the shipped zoos take at most 60 MB of the repository in all."""
+    total = sum(p.stat().st_size for p in zoo.SHIPPED.rglob("*") if p.is_file())
+    assert total <= 60e6, f"zoos/ holds {total / 1e6:.1f} MB; the budget is 60 MB"

@@ -56,6 +56,16 @@ def _wide32():
     return experiments.zoo_spec("digits", "book", filters=32)
 
 
+def _real(package: str, dataset: str):
+    """The book-scale zoo of `package`'s chapter on a real dataset (NNPERF_DATA)."""
+
+    def spec():
+        module = __import__(f"{package}.experiments", fromlist=["zoo_spec"])
+        return module.zoo_spec(dataset, "book")
+
+    return spec
+
+
 def _compare(space: str):
     def spec():
         from comparison import settings
@@ -78,6 +88,8 @@ SHIPPED = {
     "smallcnn-compare": _compare("hyperparameters"),
     "nb201": _nb201,
     "smallcnn-wide32": _wide32,
+    # the real-data zoos of a build with NNPERF_DATA set (each ~30-60 min on two cores)
+    "peng4nn-fashion_mnist": _real("peng4nn", "fashion_mnist"),
 }
 NO_CEILING = {"smallcnn-wide32"}  # the chapter reports no noise ceiling for it
 
