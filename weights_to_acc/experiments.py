@@ -1,13 +1,13 @@
 """The replication's computations (Unterthiner et al., Sec. 4–5, Appendices A–C). The
 notebook only calls these and plots.
 
-Scales: ``smoke`` (a few dozen Small CNNs on digits, 2 epochs), ``book`` (digits, and MNIST
-and Fashion-MNIST on 5 % training subsets when present; a few epochs; trained with the
-batched trainer on a 2-core CPU) and ``paper`` (30,000 networks per dataset, 86 epochs, the
-four grayscale collections; a GPU and days). Every zoo records the final weights and the
-per-layer weight statistics; diverged networks are left out, as in the paper. Half of each
-collection trains the predictors (the paper: 15k of 30k), the other half is the test split,
-used once per model. The target is the test accuracy.
+Scales: ``smoke`` (a few dozen Small CNNs on digits, 2 epochs), ``book`` (digits, 20
+epochs, and MNIST and Fashion-MNIST on 10 % training subsets, 10 epochs, when present; batch
+8; trained with the batched trainer on a 2-core CPU; shipped under ``zoos/``) and ``paper``
+(30,000 networks per dataset, 86 epochs, the four grayscale collections; a GPU and days).
+Every zoo records the final weights and the per-layer weight statistics; diverged networks
+are left out, as in the paper. Half of each collection trains the predictors (the paper: 15k
+of 30k), the other half is the test split, used once per model. The target is the test accuracy.
 """
 
 from __future__ import annotations

@@ -90,6 +90,8 @@ SHIPPED = {
     "smallcnn-wide32": _wide32,
     # the real-data zoos of a build with NNPERF_DATA set (each ~30-60 min on two cores)
     "peng4nn-fashion_mnist": _real("peng4nn", "fashion_mnist"),
+    "smallcnn-mnist": _real("weights_to_acc", "mnist"),
+    "smallcnn-fashion_mnist": _real("weights_to_acc", "fashion_mnist"),
 }
 NO_CEILING = {"smallcnn-wide32"}  # the chapter reports no noise ceiling for it
 
