@@ -107,3 +107,36 @@ def test_networks_trained_outside_the_zoo_use_the_zoos_recipe(dataset):
     _, zoo_recipe, _ = sample_network(spec, 0, shape, 10)
     assert experiments.zoo_recipe(s, spec.epochs) == zoo_recipe
     assert (zoo_recipe.optimizer, zoo_recipe.lr, zoo_recipe.batch_size) == ("adam", 1e-3, 16)
+
+
+def test_the_selected_network_is_widened_by_the_target_scale_and_retrained_as_the_zoo_was(
+    smoke_zoo,
+):
+    """Sec. 5.3 adapted: the picks are trained on the source with the zoo's recipe (so their
+    real accuracy is the zoo's kind), then widened by the target scale's `scale_up` (1: kept
+    as they are) for the target dataset, beside a VGG-style network of the same size."""
+    from dataclasses import replace
+
+    train, held = experiments.split(smoke_zoo, SMOKE)
+    fitted = experiments.compare_methods(train, held, SMOKE, {}, 0.5, device="cpu")[2]
+    target = replace(SMOKE, epochs=1.0, scale_up=1)
+    table, n = experiments.select_and_transfer(
+        fitted, smoke_zoo, SMOKE, "digits", target, device="cpu"
+    )
+    assert n == SMOKE.candidates
+    assert list(table.network) == [
+        "Selected (best predicted)",
+        "Control (median predicted)",
+        "VGG-style",
+    ]
+    selected, control, vgg = table.to_dict("records")
+    assert selected["predicted on digits"] >= control["predicted on digits"]
+    assert np.isnan(vgg["predicted on digits"]) and np.isnan(vgg["real on digits"])
+    # at scale_up 1 the picked network keeps its weights: one the sampler can draw, capped
+    assert selected["weights"] <= SMOKE.max_params and control["weights"] <= SMOKE.max_params
+    assert 0 <= selected["real on digits"] <= 1
+    assert abs(vgg["weights"] - selected["weights"]) <= 0.5 * selected["weights"]
+    wider = experiments.select_and_transfer(
+        fitted, smoke_zoo, SMOKE, "digits", replace(target, scale_up=2), device="cpu"
+    )[0]
+    assert wider.loc[0, "weights"] > 2 * selected["weights"]  # widened 2×: about 4× the weights
