@@ -90,6 +90,7 @@ SHIPPED = {
     "smallcnn-wide32": _wide32,
     # the real-data zoos of a build with NNPERF_DATA set (each ~30-60 min on two cores)
     "peng4nn-fashion_mnist": _real("peng4nn", "fashion_mnist"),
+    "blocks-mnist": _real("peephole", "mnist"),
     "smallcnn-mnist": _real("weights_to_acc", "mnist"),
     "smallcnn-fashion_mnist": _real("weights_to_acc", "fashion_mnist"),
 }
