@@ -68,7 +68,7 @@ def test_a_shipped_zoo_exists_for_every_declared_spec(name):
 # A replicate trains the same networks through the same code from other seeds, so its
 # reproduction is the zoo's; re-training one network of each zoo (a minute for the MNIST
 # ones) keeps the check within CI's budget.
-ZOOS = [p for p in FILES if _stored_spec(p) and not _stored_spec(p).get("replicate", 0)]
+ZOOS = [p for p in FILES if (spec := _stored_spec(p)) and not spec.get("replicate", 0)]
 
 
 FIRST = 5  # the network re-trained is the quickest (by its recorded time) of the first five
