@@ -58,7 +58,9 @@ class Scale:
     cells: int  # cells per stage
     live_epochs: int  # epochs of the live runs (Figs. 2–5)
     width: int  # width of the Fig. 5 families
-    train_fraction: float = 1.0  # of the live runs' training split
+    train_fraction: float = 1.0  # of the training split, for the zoo and the live runs
+    val_size: float | int = 0.2  # validation fraction or images, carved from train
+    batch_size: int | None = None  # imposed on the zoo's networks (None: the family's 256)
     orderings: int = 5  # random orderings per search (Table 1)
 
 
@@ -119,8 +121,17 @@ def zoo_spec(dataset: str, scale: str, seed: int = 0, **overrides) -> zoo.ZooSpe
         epochs=float(s.epochs),
         eval_every=1.0,
         probes=(probe_name(k_epochs(s.epochs)),),  # K = max(5 % of the run, 2 epochs)
-        family_options={"channels": s.channels, "cells": s.cells},
+        family_options=family_options(s),
+        val_size=s.val_size,
+        batch_size=s.batch_size,
     )
+
+
+def family_options(s: Scale) -> dict:
+    """The ``nb201`` sampler's options at scale `s` (the training fraction only when < 1, so
+    the zoos of full training splits keep their spec keys)."""
+    options = {"channels": s.channels, "cells": s.cells}
+    return options | ({"train_fraction": s.train_fraction} if s.train_fraction < 1 else {})
 
 
 # ------------------------------------------------------------------------- live runs
@@ -130,7 +141,7 @@ def live(arch, dataset: str, s: Scale, seed: int = 0, device="auto"):
     """Train `arch` with the fh probe keeping per-image predictions (Figs. 2–5).
 
     Returns (per-epoch table of the three accuracies, the probe, the run's result)."""
-    splits = data.load(dataset, seed=seed)
+    splits = data.load(dataset, seed=seed, val_size=s.val_size)
     recipe = Recipe(
         **{
             **nb201.recipe(float(s.live_epochs)).to_dict(),
@@ -186,7 +197,7 @@ def breakdown(probe: FeatureHistoryProbe, kind: str = "ensemble") -> pd.DataFram
 def family_curves(dataset: str, s: Scale, seed: int = 0, device="auto") -> pd.DataFrame:
     """Fig. 5: the three accuracies over epochs for VGG-, ResNet- and MobileNetV2-style
     networks of width `s.width`."""
-    splits = data.load(dataset, seed=seed)
+    splits = data.load(dataset, seed=seed, val_size=s.val_size)
     parts = []
     for name, make in families.FAMILIES.items():
         table, _, _ = live(

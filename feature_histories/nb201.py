@@ -20,6 +20,7 @@ replaced by the linear one the paper uses for budgeted runs).
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 from torch import nn
@@ -164,14 +165,18 @@ def sample(
     channels: int = 16,
     cells: int = 5,
     cell: str | None = None,
+    train_fraction: float = 1.0,
 ):
     """One network of the family: a uniformly drawn cell, or the given `cell` ("op|op|...",
-    a search's on-demand request); extra {"cell": "op|op|..."}."""
+    a search's on-demand request); extra {"cell": "op|op|..."}. `train_fraction` < 1 trains
+    on a seeded fraction of the training split (small scales on a real dataset)."""
+    if not 0 < train_fraction <= 1:
+        raise ValueError(f"nb201 train_fraction={train_fraction!r}: expected a number in (0, 1]")
     ops = tuple(OPS[i] for i in rng.integers(len(OPS), size=len(EDGES)))
     if cell is not None:
         ops = _check_ops(cell.split("|"), "nb201 cell option")
     arch = architecture(ops, input_shape, num_classes, channels, cells)
-    return arch, recipe(), {"cell": "|".join(ops)}
+    return arch, replace(recipe(), train_fraction=train_fraction), {"cell": "|".join(ops)}
 
 
 def cell_of(arch: archs.Architecture) -> tuple[str, ...]:

@@ -110,6 +110,25 @@ def test_a_cell_of_all_none_still_yields_a_valid_network():
         assert archs.build(make((1, 8, 8), 10, 4))(torch.randn(2, 1, 8, 8)).shape == (2, 10)
 
 
+def test_a_zoo_on_a_training_fraction_trains_each_network_on_that_fraction(digits):
+    """A scale's `train_fraction`, `val_size` and `batch_size` reach the zoo's networks; a
+    full training split leaves the spec (and so the shipped digits zoos' keys) unchanged."""
+    from common import zoospec
+
+    full = experiments.zoo_spec("digits", "book")
+    assert "train_fraction" not in full.family_options and full.batch_size is None
+    part = experiments.zoo_spec("digits", "book", train_fraction=0.25, val_size=300, batch_size=32)
+    assert part.family_options["train_fraction"] == 0.25 and part.val_size == 300
+    arch, recipe, _ = zoospec.sample_network(part, 0, (1, 8, 8), 10)
+    assert (recipe.train_fraction, recipe.batch_size) == (0.25, 32)
+    # the same cell as the full-split zoo's network 0: only the training changed
+    assert nb201.cell_of(arch) == nb201.cell_of(zoospec.sample_network(full, 0, (1, 8, 8), 10)[0])
+    with pytest.raises(ValueError, match="train_fraction=1.5"):
+        nb201.sample(
+            np.random.default_rng(0), input_shape=(1, 8, 8), num_classes=10, train_fraction=1.5
+        )
+
+
 @pytest.fixture(scope="module")
 def nb_zoo(tmp_path_factory):
     return build_in_process(
