@@ -284,8 +284,8 @@ COMMON_PARAMETERS = {"scale", "datasets", "device", "seed", "cache", "n_networks
 CHAPTER_PARAMETERS = {  # each documented in its cell's comment
     "peephole": {"ceiling_networks"},
     "peng4nn": {"ceiling_networks"},
-    "srm_earlystop": {"train_size", "n_search", "ceiling_networks"},
-    "weights_to_acc": {"n_search", "ceiling_networks"},
+    "srm_earlystop": {"train_size", "n_search", "draws", "ceiling_networks"},
+    "weights_to_acc": {"n_search", "net_epochs", "ceiling_networks"},
     "feature_histories": {"live_epochs", "ceiling_networks"},
     "compare": {"settings", "ceiling_networks"},
 }
@@ -319,6 +319,21 @@ def test_zoo_size_and_epochs_overrides_take_effect(package):
         experiments.zoo_spec("digits", "smoke", 0, n_nets=5)
     with pytest.raises(ValueError, match="n_networks=0: expected an integer > 0"):
         experiments.zoo_spec("digits", "smoke", 0, n_networks=0)
+
+
+def test_the_predictor_overrides_reach_the_predictors_and_leave_the_zoo_alone():
+    """``-p draws 2`` (SRM) and ``-p net_epochs 5`` (Unterthiner's logit-linear and DNN):
+    the miniatures' shortcuts change what is fitted, never which zoo is built."""
+    from srm_earlystop import experiments as srm
+    from weights_to_acc import experiments as w2a
+
+    assert srm.scale_of("digits", "smoke", draws=3).draws == 3
+    assert srm.zoo_spec("digits", "smoke", 0, draws=3) == srm.zoo_spec("digits", "smoke", 0)
+    s = w2a.scale_of("digits", "smoke", net_epochs=7)
+    assert w2a.predictor("dnn", "W", s).epochs == 7
+    assert w2a.zoo_spec("digits", "smoke", 0, net_epochs=7) == w2a.zoo_spec("digits", "smoke", 0)
+    with pytest.raises(ValueError, match="net_epochs=0: expected a number > 0"):
+        w2a.scale_of("digits", "smoke", net_epochs=0)
 
 
 def test_a_chapter_run_with_overrides_builds_the_zoo_it_was_asked_for(tmp_path, monkeypatch):
