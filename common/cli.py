@@ -219,6 +219,8 @@ def _zoo_check(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run ``nnperf`` with `argv`; the exit status (errors print a message, not a traceback)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # papermill's four INFO lines a notebook (paths, kernel) repeat our per-chapter lines
+    logging.getLogger("papermill").setLevel(logging.WARNING)
     args = parser().parse_args(argv)
     try:
         return args.func(args)

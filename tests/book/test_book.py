@@ -4,6 +4,7 @@ reported by name and cell, and a real-browser check of every page."""
 
 import ast
 import http.server
+import logging
 import os
 import re
 import shutil
@@ -191,6 +192,8 @@ def test_cli_exits_non_zero_naming_failed_notebooks(monkeypatch, capsys, tmp_pat
     monkeypatch.setattr(book, "build_book", lambda *a, **k: (tmp_path, [failed]))
     assert cli.main(["book", "--scale", "smoke", "-p", "seed", "3"]) == 1
     assert "failed notebook peng4nn" in capsys.readouterr().err
+    # the terminal shows our line per chapter, not papermill's paths and kernel name
+    assert logging.getLogger("papermill").level == logging.WARNING
 
 
 def test_unknown_chapter_is_named():
