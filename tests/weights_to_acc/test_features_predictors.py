@@ -95,7 +95,9 @@ def test_each_predictor_beats_a_constant_on_a_synthetic_task(kind):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(240, 6))
     y = 1 / (1 + np.exp(-(x[:, 0] - 0.5 * x[:, 1])))
-    model = predictors.fit(kind, x[:160], y[:160], n_search=10, epochs=60, n_estimators=100)
+    # 4 random-search settings: the DNN's 10 took 18 s here; with 4 its MSE is 0.2 of the
+    # constant's (logit-linear 0.04), well inside the test's 0.5
+    model = predictors.fit(kind, x[:160], y[:160], n_search=4, epochs=60, n_estimators=100)
     mse = np.mean((model.predict(x[160:]) - y[160:]) ** 2)
     constant = np.mean((y[:160].mean() - y[160:]) ** 2)
     assert mse < 0.5 * constant, (kind, mse, constant)
