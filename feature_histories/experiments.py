@@ -74,6 +74,10 @@ SCALES = {
         # 10 epochs, so that K = 2 epochs is a fifth of the run (paper: 10 of 200; see
         # `probe.K_SHARE`); 6 epochs with K = 10 had the ensemble average the whole run
         "digits": Scale(n_networks=100, epochs=10, channels=4, cells=1, live_epochs=12, width=8),
+        # no nb201 zoo on CIFAR-10 yet (live runs only). Probe, 2026-12-02: 8 networks of 4
+        # channels, 10 epochs of 25 % at batch 64, 2,000 validation images: 43.5 s each on 2
+        # cores, final 0.45-0.54, τ 0.57 between two trainings; 140 networks (~100 min) would
+        # not give a 0.8 ceiling (README, issue 14)
         "cifar10": Scale(
             n_networks=0, epochs=0, channels=0, cells=0, live_epochs=8, width=8, train_fraction=0.25
         ),
