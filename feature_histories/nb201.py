@@ -170,8 +170,6 @@ def sample(
     """One network of the family: a uniformly drawn cell, or the given `cell` ("op|op|...",
     a search's on-demand request); extra {"cell": "op|op|..."}. `train_fraction` < 1 trains
     on a seeded fraction of the training split (small scales on a real dataset)."""
-    if not 0 < train_fraction <= 1:
-        raise ValueError(f"nb201 train_fraction={train_fraction!r}: expected a number in (0, 1]")
     ops = tuple(OPS[i] for i in rng.integers(len(OPS), size=len(EDGES)))
     if cell is not None:
         ops = _check_ops(cell.split("|"), "nb201 cell option")
