@@ -63,6 +63,14 @@ class Scale:
     batch_size: int | None = None  # imposed on the zoo's networks (None: the family's 256)
     orderings: int = 5  # random orderings per search (Table 1)
 
+    def family_options(self) -> dict:
+        """The ``nb201`` sampler's options at this scale (the training fraction only when
+        < 1, so the zoos of full training splits keep their spec keys)."""
+        options = {"channels": self.channels, "cells": self.cells}
+        return options | (
+            {"train_fraction": self.train_fraction} if self.train_fraction < 1 else {}
+        )
+
 
 SCALES = {
     "smoke": {
@@ -125,17 +133,10 @@ def zoo_spec(dataset: str, scale: str, seed: int = 0, **overrides) -> zoo.ZooSpe
         epochs=float(s.epochs),
         eval_every=1.0,
         probes=(probe_name(k_epochs(s.epochs)),),  # K = max(5 % of the run, 2 epochs)
-        family_options=family_options(s),
+        family_options=s.family_options(),
         val_size=s.val_size,
         batch_size=s.batch_size,
     )
-
-
-def family_options(s: Scale) -> dict:
-    """The ``nb201`` sampler's options at scale `s` (the training fraction only when < 1, so
-    the zoos of full training splits keep their spec keys)."""
-    options = {"channels": s.channels, "cells": s.cells}
-    return options | ({"train_fraction": s.train_fraction} if s.train_fraction < 1 else {})
 
 
 # ------------------------------------------------------------------------- live runs
