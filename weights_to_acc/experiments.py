@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from common import compare, metrics, scales, scaling, zoo
+from common import compare, data, metrics, scales, scaling, zoo
 from weights_to_acc import features, predictors
 from weights_to_acc.family import FILTERS, N_CONV
 from weights_to_acc.predictor import WeightsPredictor, feature_matrix, zoo_layout
@@ -180,6 +180,12 @@ def scale_of(dataset: str, scale: str, **overrides) -> Scale:
 def default_datasets(scale: str, root=None) -> list[str]:
     """The scale's datasets present under the data root (the rest are logged and skipped)."""
     return scales.datasets(SCALES, scale, root)
+
+
+def headline_dataset(datasets) -> str:
+    """The dataset of the chapter's headline claim: MNIST (or a subset of it), the paper's
+    collection for it (Table 2), when it is among `datasets`, else the first one."""
+    return next((d for d in datasets if data.base_name(d) == "mnist"), datasets[0])
 
 
 def zoo_spec(

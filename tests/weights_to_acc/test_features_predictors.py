@@ -138,3 +138,11 @@ def test_lambda_is_the_eight_sampled_hyperparameters_as_fifteen_numbers():
     }
     assert features.hyperparameters(table).shape == (40, 5 + 3 + 5 + 2)
     assert "8 sampled hyperparameters" in features.__doc__
+
+
+def test_the_headline_is_measured_on_mnist_when_present_else_the_first_dataset():
+    from weights_to_acc import experiments
+
+    assert experiments.headline_dataset(["digits", "mnist", "fashion_mnist"]) == "mnist"
+    assert experiments.headline_dataset(["fashion_mnist", "mnist@60"]) == "mnist@60"
+    assert experiments.headline_dataset(["digits", "fashion_mnist"]) == "digits"
