@@ -67,6 +67,7 @@ def execute(name: str, source: Path, out_dir: Path, parameters: dict) -> Outcome
     """Execute one notebook with papermill (in its folder); a failure is recorded, not
     raised."""
     import papermill
+    from traitlets.config import Config
 
     absolute_env()
     output = out_dir / f"{name}.ipynb"
@@ -79,6 +80,10 @@ def execute(name: str, source: Path, out_dir: Path, parameters: dict) -> Outcome
             kernel_name="python3",
             cwd=str(source.parent),
             progress_bar=sys.stderr.isatty(),  # cells done, on a terminal only
+            # CurveZMQ keys for the kernel's sockets when its spec supports them (ipykernel's
+            # does): local traffic encrypted, and no "running over TCP without encryption"
+            # warning from every kernel on the user's terminal
+            config=Config({"KernelManager": {"transport_encryption": "auto"}}),
         )
     except papermill.PapermillExecutionError as failed:
         first_line = (failed.source or "").strip().splitlines()[:1]

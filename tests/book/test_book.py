@@ -116,7 +116,7 @@ def test_notebook_is_clean_and_only_calls_packages(name):
                 assert {n.split(".")[0] for n in names} <= ALLOWED_IMPORTS, names
 
 
-def test_a_failing_notebook_is_reported_with_its_cell(tmp_path):
+def test_a_failing_notebook_is_reported_with_its_cell(tmp_path, capfd):
     nb = nbformat.v4.new_notebook(
         cells=[nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("1 / 0  # boom")],
         metadata={
@@ -127,6 +127,8 @@ def test_a_failing_notebook_is_reported_with_its_cell(tmp_path):
     nbformat.write(nb, source)
     outcome = book.execute("broken", source, tmp_path, {})
     assert outcome.error.startswith("cell 1 (1 / 0  # boom): ZeroDivisionError")
+    # the kernel's own stderr reaches the terminal: no warning about plain-text TCP
+    assert "without encryption" not in capfd.readouterr().err
 
 
 def _tiny_notebook(path: Path, body: str) -> Path:
