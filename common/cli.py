@@ -65,6 +65,7 @@ def _zoo_info(args) -> int:
     if ok.any():
         cols = ["n_params", "depth", "final_val_acc", "max_val_acc", "test_acc", "wall_time"]
         print(z.table.loc[ok, cols].describe().T[["mean", "min", "max"]].to_string())
+    val_images = None  # the validation split's size, for the ceiling's sampling share
     if len(z):
         trained = where_trained(z)
         print(trained.to_string())
@@ -72,14 +73,19 @@ def _zoo_info(args) -> int:
             "hours by device kind: "
             + ", ".join(f"{k} {v:.2f}" for k, v in trained.attrs["hours"].items())
         )
-        _print_health(health.health(z, root=args.root))
+        report = health.health(z, root=args.root)
+        _print_health(report)
+        val_images = report["val_images"]
     twin = None
     if len(z) and not z.spec.replicate:  # a replicate has no replicate of its own
         twin = health.replicate_path(args.path, health.replicate_spec(z.spec))
     if args.ceiling:
-        _print_health(health.noise_ceiling(args.path, args.ceiling, root=args.root))
+        ceiling = health.noise_ceiling(
+            args.path, args.ceiling, root=args.root, val_images=val_images
+        )
+        _print_health(ceiling)
     elif twin is not None and twin.exists():
-        _print_health(health.ceiling_of(z, zoo.load(twin)))
+        _print_health(health.ceiling_of(z, zoo.load(twin), val_images))
     else:
         print("noise ceiling: not measured (add --ceiling 40 to train 40 networks again)")
     return 0

@@ -51,7 +51,8 @@ def health(z: zoo.Zoo, splits=None, root=None) -> dict:
         root: data root used when `splits` is not given.
 
     Returns:
-        A dict: ``networks``, ``diverged`` (share), ``chance``, ``at_chance`` (share of all
+        A dict: ``networks``, ``val_images`` (the validation split's size), ``diverged``
+        (share), ``chance``, ``at_chance`` (share of all
         networks that finished within `CHANCE_MARGIN` of chance), ``q10`` ... ``q90`` and
         ``best`` of the final validation accuracy of finished networks,
         ``median_to_best`` (best minus median), and ``steps_min`` / ``steps_median`` /
@@ -70,6 +71,7 @@ def health(z: zoo.Zoo, splits=None, root=None) -> dict:
     steps = optimiser_steps(z.table, len(splits.train_y))
     report = {
         "networks": len(z),
+        "val_images": len(splits.val_y),
         "diverged": float(np.mean(~ok)),
         "chance": chance,
         "at_chance": float(np.mean(ok & (acc <= chance + CHANCE_MARGIN))),
@@ -87,31 +89,52 @@ def health(z: zoo.Zoo, splits=None, root=None) -> dict:
     return report
 
 
-def ceiling(first, second) -> dict:
+def ceiling(first, second, val_images: int | None = None) -> dict:
     """Kendall's τ, R² and the top-20 % overlap between two trainings' final accuracies of
     the same networks (the second as a prediction of the first), over the networks finished
-    in both."""
+    in both; and where the disagreement comes from.
+
+    ``run_sd`` is one training's standard deviation around the network's own mean
+    (sqrt(var(first − second) / 2)). With `val_images`, the size of the validation split
+    both were measured on, ``sampling_share`` bounds the part of that run-to-run variance a
+    finite validation split can explain: the binomial variance p(1 − p) / `val_images` of a
+    measured accuracy, averaged over the networks, over the run-to-run variance (at most 1).
+    It is an upper bound (the two trainings share their validation images and many of their
+    errors), so a small share says that a larger validation split cannot lift the ceiling:
+    the networks' own seed-to-seed variance sets it.
+    """
     a, b = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
     if a.shape != b.shape:
         raise ValueError(f"the two trainings cover different networks: {a.shape} vs {b.shape}")
     both = np.isfinite(a) & np.isfinite(b)
     if both.sum() < 3:
         raise ValueError(f"need at least 3 networks finished in both trainings, got {both.sum()}")
-    return {
-        "ceiling_tau": metrics.kendall_tau(a[both], b[both]),
-        "ceiling_r2": metrics.r2(a[both], b[both]),
+    a, b = a[both], b[both]
+    run_var = float(np.var(a - b, ddof=1) / 2)
+    out = {
+        "ceiling_tau": metrics.kendall_tau(a, b),
+        "ceiling_r2": metrics.r2(a, b),
         # PEng4NN's Table IV metric: the best 20 % of one training among the other's
-        "ceiling_top20": metrics.top_overlap(a[both], b[both], 0.2),
+        "ceiling_top20": metrics.top_overlap(a, b, 0.2),
         "ceiling_networks": int(both.sum()),
+        "run_sd": math.sqrt(run_var),
     }
+    if val_images is not None:
+        if not (is_whole(val_images) and val_images >= 1):
+            raise ValueError(f"val_images={val_images!r}: expected a whole number of images")
+        p = (a + b) / 2
+        sampling = float(np.mean(p * (1 - p)) / val_images)
+        out["sampling_share"] = min(1.0, sampling / run_var) if run_var > 0 else 1.0
+    return out
 
 
-def ceiling_of(z: zoo.Zoo, twin: zoo.Zoo) -> dict:
-    """`ceiling` of zoo `z` and its replicate `twin` (the first ``len(twin)`` networks)."""
+def ceiling_of(z: zoo.Zoo, twin: zoo.Zoo, val_images: int | None = None) -> dict:
+    """`ceiling` of zoo `z` and its replicate `twin` (the first ``len(twin)`` networks);
+    `val_images` (`health`'s figure) adds the validation split's share of the noise."""
     m = len(twin)
     if z.table["idx"].iloc[:m].tolist() != twin.table["idx"].tolist():
         raise ValueError(f"the zoo lacks some of the {m} networks its replicate holds")
-    return ceiling(z.target("final_val_acc")[:m], twin.target("final_val_acc"))
+    return ceiling(z.target("final_val_acc")[:m], twin.target("final_val_acc"), val_images)
 
 
 def replicate_path(path: str | os.PathLike, spec: zoo.ZooSpec) -> Path:
@@ -130,12 +153,13 @@ def noise_ceiling(
     device: str = "auto",
     root=None,
     progress: bool = True,
+    val_images: int | None = None,
 ) -> dict:
     """The noise ceiling of the zoo at `path`: its first `n` networks trained again from
     other seeds (built, or resumed, beside the zoo), compared with the zoo's own training.
 
-    Returns the dict of `ceiling`. Raises ValueError if the zoo holds fewer than `n`
-    networks (build it first)."""
+    Returns the dict of `ceiling` (`val_images`: see there). Raises ValueError if the zoo
+    holds fewer than `n` networks (build it first)."""
     z = zoo.load(path)
     spec = replicate_spec(z.spec, n, replicate)
     if len(z) < n or z.table["idx"].iloc[n - 1] != n - 1:
@@ -143,7 +167,7 @@ def noise_ceiling(
     twin = replicate_path(path, spec)
     if not twin.exists() or len(zoo.load(twin)) < spec.n_networks:  # a complete one is only read
         zoo.build(spec, twin, executor, progress=progress, root=root, device=device)
-    return ceiling_of(z, zoo.load(twin))
+    return ceiling_of(z, zoo.load(twin), val_images)
 
 
 def replicate_spec(spec: zoo.ZooSpec, n: int | None = None, replicate: int = 1):
@@ -162,7 +186,8 @@ def report(z: zoo.Zoo, cache=None, n: int | None = None, device: str = "auto") -
     `CEILING_NETWORKS`), the replicate built through `common.zoo.build_cached` (shipped,
     cached, or trained now): the notebooks' entry."""
     twin = zoo.build_cached(replicate_spec(z.spec, n), cache, device, progress=False)
-    return health(z) | ceiling_of(z, twin)
+    report = health(z)
+    return report | ceiling_of(z, twin, report["val_images"])
 
 
 def table(zoos: dict, cache=None, n: int | None = None, device: str = "auto"):
@@ -176,7 +201,7 @@ def table(zoos: dict, cache=None, n: int | None = None, device: str = "auto"):
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("zoo")
 
 
-COUNTS = ("networks", "steps_min", "steps_median", "steps_max", "ceiling_networks")
+COUNTS = ("networks", "val_images", "steps_min", "steps_median", "steps_max", "ceiling_networks")
 
 
 def shown(table):

@@ -33,6 +33,7 @@ def test_health_of_a_zoo_set_by_hand():
     acc = [0.5, 0.52, 0.53, 0.6, 0.7, 0.8, 0.9, np.nan, 0.51, 1.0]
     report = health.health(hand_zoo(acc), splits=splits)
     assert report["networks"] == 10 and report["diverged"] == 0.1
+    assert report["val_images"] == 10
     assert report["chance"] == 0.5
     assert report["at_chance"] == pytest.approx(0.3)  # 0.5, 0.52, 0.51 (0.53 is 3 points up)
     finished = np.array([0.5, 0.52, 0.53, 0.6, 0.7, 0.8, 0.9, 0.51, 1.0])
@@ -68,10 +69,26 @@ def test_ceiling_against_hand_computed_tau_and_r2():
     assert c["ceiling_tau"] == pytest.approx(2 / 3) and c["ceiling_networks"] == 4
     # residuals 0, -0.1, 0.1, 0 -> SS_res 0.02; SS_tot around 0.25 is 0.05
     assert c["ceiling_r2"] == pytest.approx(1 - 0.02 / 0.05)
+    # differences 0, -0.1, 0.1, 0: var (ddof 1) 0.02 / 3, halved for one training
+    assert c["run_sd"] == pytest.approx(np.sqrt(0.02 / 6))
     with pytest.raises(ValueError, match="different networks"):
         health.ceiling([0.1, 0.2, 0.3], [0.1, 0.2])
     with pytest.raises(ValueError, match="at least 3"):
         health.ceiling([0.1, 0.2, np.nan], [0.1, 0.2, 0.3])
+
+
+def test_the_validation_splits_share_of_the_run_to_run_noise():
+    first, second = [0.5, 0.6, 0.7, 0.8], [0.52, 0.58, 0.71, 0.79]
+    # run-to-run: differences -0.02, 0.02, -0.01, 0.01 -> var 0.001 / 3, one training's 0.001 / 6
+    # sampling: mean p(1 - p) of the pair means 0.51, 0.59, 0.705, 0.795 is 0.2156875
+    c = health.ceiling(first, second, val_images=10_000)
+    assert c["run_sd"] == pytest.approx(np.sqrt(0.001 / 6))
+    assert c["sampling_share"] == pytest.approx(0.2156875e-4 / (0.001 / 6))
+    # on 100 images the binomial noise alone exceeds what the two trainings disagree by
+    assert health.ceiling(first, second, val_images=100)["sampling_share"] == 1.0
+    assert "sampling_share" not in health.ceiling(first, second)
+    with pytest.raises(ValueError, match="val_images=0.5: expected a whole number"):
+        health.ceiling(first, second, val_images=0.5)
 
 
 def test_replicate_retrains_the_same_networks_from_other_seeds(tiny_zoo_path, tiny_zoo):
@@ -119,6 +136,9 @@ def test_report_builds_the_replicate_through_the_cache(tiny_zoo, tmp_path, monke
     twin = zoo.load(zoo.cache_path(built[0], tmp_path))
     assert r["ceiling_tau"] == health.ceiling(tiny_zoo.target()[:5], twin.target())["ceiling_tau"]
     assert r["networks"] == len(tiny_zoo) and "at_chance" in r
+    # the chapters' table: the validation split's share of the noise, from the zoo's split
+    expected = health.ceiling(tiny_zoo.target()[:5], twin.target(), r["val_images"])
+    assert r["sampling_share"] == pytest.approx(expected["sampling_share"])
     with pytest.raises(ValueError, match="no replicate of its own"):
         health.replicate_spec(built[0])
 
