@@ -18,9 +18,20 @@ loader.loader.exec_module(shipped)
 
 FILES = sorted(zoo.SHIPPED.glob("*.sqlite"))
 # Re-training on the CPU that built the zoo, with one torch thread as its workers had, is
-# bit for bit; another CPU's vector units may round differently and the difference grows
-# over a thousand steps, so the stated tolerance is 2 points of validation accuracy.
+# bit for bit (two threads already are not: measured on nb201-digits, 4 points apart). On a
+# CPU whose vector units round differently (measured 2026-12-02: a zoo built where torch ran
+# AVX2 kernels, re-trained on an AVX-512 one), the curves agree for a few evaluations and
+# then drift apart like two seeds: up to 30 points at single evaluations of a network that
+# ends at 0.976. Where a network ends is steadier for one that learned: the learners among
+# the first five of blocks-digits, blocks-mnist and PEng4NN's Fashion-MNIST zoos ended within
+# 1 point of their stored accuracy, while two that stalled near 0.6 ended 3.6 and 6.9 points
+# off. So the network re-trained is a learner, and the stated tolerance is 2 points of final
+# validation accuracy and of the curve's median distance (5 % on the loss). Measured on that
+# AVX-512 machine: metaqnn, nb201, PEng4NN-digits and three Small CNN zoos bit for bit; the
+# others at most 1.0 point (final), 0.7 (median) and 3.6 % (loss median, blocks-digits).
+# The same networks' replicates (another seed) sit 0-6 points and 3-18 % (loss median) away.
 ACC_TOLERANCE = 0.02
+LOSS_RTOL = 0.05
 
 
 def _stored_spec(path) -> dict:
@@ -71,25 +82,42 @@ def test_a_shipped_zoo_exists_for_every_declared_spec(name):
 ZOOS = [p for p in FILES if (spec := _stored_spec(p)) and not spec.get("replicate", 0)]
 
 
-FIRST = 5  # the network re-trained is the quickest (by its recorded time) of the first five
+FIRST = 5  # the network re-trained is the quickest learner (by recorded time) of the first five
+
+
+def network_to_retrain(z) -> int:
+    """The quickest, by its recorded time, of the zoo's first `FIRST` networks that ended at
+    or above the zoo's median accuracy (the best of them when none did)."""
+    head = z.table.iloc[:FIRST]
+    learned = head[head["final_val_acc"] >= np.nanmedian(z.target())]
+    pool = learned if len(learned) else head.nlargest(1, "final_val_acc")
+    return int(pool["idx"].iloc[int(np.argmin(pool["wall_time"].to_numpy()))])
 
 
 @pytest.mark.parametrize("path", ZOOS, ids=[p.name for p in ZOOS])
 def test_retraining_one_of_the_first_networks_reproduces_its_stored_curves(path):
+    import torch
+
     dataset = _stored_spec(path)["dataset"]
     if not data.available(data.base_name(dataset)):
         pytest.skip(f"{path.name}: its dataset {dataset} is not under the data root")
     z = zoo.load(path)
-    head = z.table.iloc[:FIRST]
-    index = int(head["idx"].iloc[int(np.argmin(head["wall_time"].to_numpy()))])
+    index = network_to_retrain(z)
     stored = z.subset(z.table["idx"] == index)
-    # the builder's own one-network task, on the CPU
-    record = zoo.train_network({"spec": z.spec.to_dict(), "index": index, "device": "cpu"})
+    # the builder's own one-network task, on the CPU, on one thread as its workers run
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        record = zoo.train_network({"spec": z.spec.to_dict(), "index": index, "device": "cpu"})
+    finally:
+        torch.set_num_threads(threads)
     assert record["seed"] == int(stored.table["seed"].iloc[0])
     assert record["status"] == stored.table["status"].iloc[0]
     val_acc, val_loss = record["arrays"]["curve/val_acc"], record["arrays"]["curve/val_loss"]
-    assert np.abs(val_acc - stored.curve("val_acc")[0]).max() <= ACC_TOLERANCE
-    assert np.allclose(val_loss, stored.curve("val_loss")[0], rtol=0.05)
+    acc_gap = np.abs(val_acc - stored.curve("val_acc")[0])
+    loss_gap = np.abs(val_loss - stored.curve("val_loss")[0]) / stored.curve("val_loss")[0]
+    assert acc_gap[-1] <= ACC_TOLERANCE and np.median(acc_gap) <= ACC_TOLERANCE, acc_gap
+    assert loss_gap[-1] <= LOSS_RTOL and np.median(loss_gap) <= LOSS_RTOL, loss_gap
 
 
 def test_the_shipped_zoos_fit_in_their_60_megabytes():
