@@ -9,6 +9,11 @@ with the allowance below (`LEAK_ALLOWANCE`, set in each worker by `parallel`). T
 of a replaced worker ("A worker stopped while some jobs were given to the executor") is
 silenced: nothing is lost or re-run wrongly (the tests compare tables from workers with
 tables from one process).
+
+A warning raised in a worker is sent back with the result and raised again here, once per
+distinct warning of a `parallel` call: as it would be in one process, it reaches the
+notebook cell that asked (and its filters), not the terminal that started the kernel, once
+per task.
 """
 
 from __future__ import annotations
@@ -32,14 +37,22 @@ def parallel(tasks, n_jobs: int = 1) -> list:
     unless it grows by more than `LEAK_ALLOWANCE`."""
     if n_jobs == 1:
         return Parallel(n_jobs=1)(tasks)
-    return Parallel(n_jobs=n_jobs)(delayed(_in_worker)(f, a, k) for f, a, k in tasks)
+    done = Parallel(n_jobs=n_jobs)(delayed(_in_worker)(f, a, k) for f, a, k in tasks)
+    relayed = dict.fromkeys(w for _, caught in done for w in caught)  # distinct, in order
+    for message, category, filename, lineno in relayed:
+        warnings.warn_explicit(message, category, filename, lineno)
+    return [result for result, _ in done]
 
 
 def _in_worker(function, args, kwargs):
     """Raise this worker's leak allowance (read by loky after each task; a later loky
-    without the setting just replaces workers as before), then run the task."""
+    without the setting just replaces workers as before), then run the task. Returns its
+    result and the warnings it raised (as the worker's filters let them through), for
+    `parallel` to raise in the calling process."""
     from joblib.externals.loky import process_executor
 
     if hasattr(process_executor, "_MAX_MEMORY_LEAK_SIZE"):
         process_executor._MAX_MEMORY_LEAK_SIZE = LEAK_ALLOWANCE
-    return function(*args, **kwargs)
+    with warnings.catch_warnings(record=True) as caught:
+        result = function(*args, **kwargs)
+    return result, [(str(w.message), w.category, w.filename, w.lineno) for w in caught]

@@ -1,8 +1,12 @@
-"""`common.parallel`: results in order, and workers that grow are kept, not replaced."""
+"""`common.parallel`: results in order, workers that grow are kept, not replaced, and their
+warnings are raised in the calling process."""
 
 import os
 import sys
 import time
+import warnings
+
+import pytest
 
 from common.parallel import delayed, parallel
 
@@ -27,3 +31,17 @@ def test_results_come_in_order_and_growing_workers_are_kept():
 
 def test_one_job_runs_here():
     assert parallel([delayed(os.getpid)() for _ in range(3)]) == [os.getpid()] * 3
+
+
+def _warn(i: int) -> int:
+    """Task `i`: warns (the same text from every even task, its own from the odd ones)."""
+    warnings.warn("few networks" if i % 2 == 0 else f"task {i}", UserWarning, stacklevel=1)
+    return i
+
+
+def test_a_workers_warnings_are_raised_here_once_each():
+    with pytest.warns(UserWarning) as caught:
+        assert parallel([delayed(_warn)(i) for i in range(6)], n_jobs=2) == list(range(6))
+    # the six tasks' warnings, the three equal ones once
+    assert [str(w.message) for w in caught] == ["few networks", "task 1", "task 3", "task 5"]
+    assert {w.filename for w in caught} == {__file__}

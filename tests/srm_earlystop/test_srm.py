@@ -131,3 +131,12 @@ def test_table1_through_the_protocol_equals_a_direct_fit(tiny_zoo):
     pred = srm.predict(curves[test][:, :tau], table.iloc[test], tau)[0]
     pred = np.clip(pred, 0, 1)  # the predictor keeps its answers feasible (issue 17)
     assert got == pytest.approx(100 * r2_score(target[test], pred))
+
+
+def test_the_scaling_curve_holds_out_a_third_and_at_least_ten_where_it_can():
+    from srm_earlystop.experiments import held_out_size
+
+    # book: a third of 227 finished; smoke: 10 of 20 (a third, 6, gave τ on 6 networks)
+    assert held_out_size(227) == 75 and held_out_size(20) == 10 and held_out_size(30) == 10
+    assert held_out_size(12) == 7  # 5 left to learn from
+    assert held_out_size(6) == 2  # a third when even 5 to learn from is not there
