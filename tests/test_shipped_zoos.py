@@ -96,8 +96,6 @@ def network_to_retrain(z) -> int:
 
 @pytest.mark.parametrize("path", ZOOS, ids=[p.name for p in ZOOS])
 def test_retraining_one_of_the_first_networks_reproduces_its_stored_curves(path):
-    import torch
-
     dataset = _stored_spec(path)["dataset"]
     if not data.available(data.base_name(dataset)):
         pytest.skip(f"{path.name}: its dataset {dataset} is not under the data root")
@@ -105,12 +103,8 @@ def test_retraining_one_of_the_first_networks_reproduces_its_stored_curves(path)
     index = network_to_retrain(z)
     stored = z.subset(z.table["idx"] == index)
     # the builder's own one-network task, on the CPU, on one thread as its workers run
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        record = zoo.train_network({"spec": z.spec.to_dict(), "index": index, "device": "cpu"})
-    finally:
-        torch.set_num_threads(threads)
+    # (tests/conftest.py sets one torch thread for the whole test process)
+    record = zoo.train_network({"spec": z.spec.to_dict(), "index": index, "device": "cpu"})
     assert record["seed"] == int(stored.table["seed"].iloc[0])
     assert record["status"] == stored.table["status"].iloc[0]
     val_acc, val_loss = record["arrays"]["curve/val_acc"], record["arrays"]["curve/val_loss"]
