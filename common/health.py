@@ -51,7 +51,8 @@ def health(z: zoo.Zoo, splits=None, root=None) -> dict:
         root: data root used when `splits` is not given.
 
     Returns:
-        A dict: ``networks``, ``val_images`` (the validation split's size), ``diverged``
+        A dict: ``networks``, ``val_images`` and ``test_images`` (the sizes of the
+        validation and test splits the accuracies are measured on), ``diverged``
         (share), ``chance``, ``at_chance`` (share of all
         networks that finished within `CHANCE_MARGIN` of chance), ``q10`` ... ``q90`` and
         ``best`` of the final validation accuracy of finished networks,
@@ -72,6 +73,7 @@ def health(z: zoo.Zoo, splits=None, root=None) -> dict:
     report = {
         "networks": len(z),
         "val_images": len(splits.val_y),
+        "test_images": len(splits.test_y),
         "diverged": float(np.mean(~ok)),
         "chance": chance,
         "at_chance": float(np.mean(ok & (acc <= chance + CHANCE_MARGIN))),
@@ -89,19 +91,19 @@ def health(z: zoo.Zoo, splits=None, root=None) -> dict:
     return report
 
 
-def ceiling(first, second, val_images: int | None = None) -> dict:
+def ceiling(first, second, images: int | None = None) -> dict:
     """Kendall's τ, R² and the top-20 % overlap between two trainings' final accuracies of
     the same networks (the second as a prediction of the first), over the networks finished
     in both; and where the disagreement comes from.
 
     ``run_sd`` is one training's standard deviation around the network's own mean
-    (sqrt(var(first − second) / 2)). With `val_images`, the size of the validation split
-    both were measured on, ``sampling_share`` bounds the part of that run-to-run variance a
-    finite validation split can explain: the binomial variance p(1 − p) / `val_images` of a
+    (sqrt(var(first − second) / 2)). With `images`, the size of the split (validation or
+    test) both were measured on, ``sampling_share`` bounds the part of that run-to-run
+    variance a finite split can explain: the binomial variance p(1 − p) / `images` of a
     measured accuracy, averaged over the networks, over the run-to-run variance (at most 1).
-    It is an upper bound (the two trainings share their validation images and many of their
-    errors), so a small share says that a larger validation split cannot lift the ceiling:
-    the networks' own seed-to-seed variance sets it.
+    It is an upper bound (the two trainings share their images and many of their errors),
+    so a small share says that a larger split cannot lift the ceiling: the networks' own
+    seed-to-seed variance sets it.
     """
     a, b = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
     if a.shape != b.shape:
@@ -119,22 +121,31 @@ def ceiling(first, second, val_images: int | None = None) -> dict:
         "ceiling_networks": int(both.sum()),
         "run_sd": math.sqrt(run_var),
     }
-    if val_images is not None:
-        if not (is_whole(val_images) and val_images >= 1):
-            raise ValueError(f"val_images={val_images!r}: expected a whole number of images")
+    if images is not None:
+        if not (is_whole(images) and images >= 1):
+            raise ValueError(f"images={images!r}: expected a whole number of images")
         p = (a + b) / 2
-        sampling = float(np.mean(p * (1 - p)) / val_images)
+        sampling = float(np.mean(p * (1 - p)) / images)
         out["sampling_share"] = min(1.0, sampling / run_var) if run_var > 0 else 1.0
     return out
 
 
-def ceiling_of(z: zoo.Zoo, twin: zoo.Zoo, val_images: int | None = None) -> dict:
-    """`ceiling` of zoo `z` and its replicate `twin` (the first ``len(twin)`` networks);
-    `val_images` (`health`'s figure) adds the validation split's share of the noise."""
+CEILING_TARGETS = ("final_val_acc", "test_acc")
+
+
+def ceiling_of(
+    z: zoo.Zoo, twin: zoo.Zoo, images: int | None = None, target: str = "final_val_acc"
+) -> dict:
+    """`ceiling` of zoo `z` and its replicate `twin` (the first ``len(twin)`` networks) on
+    `target`: the final validation accuracy, or ``test_acc`` for a chapter whose truth is
+    the test accuracy (Cao's and Unterthiner's); `images` (`health`'s ``val_images`` or
+    ``test_images``) adds that split's share of the noise."""
+    if target not in CEILING_TARGETS:
+        raise ValueError(f"target={target!r}: expected one of {CEILING_TARGETS}")
     m = len(twin)
     if z.table["idx"].iloc[:m].tolist() != twin.table["idx"].tolist():
         raise ValueError(f"the zoo lacks some of the {m} networks its replicate holds")
-    return ceiling(z.target("final_val_acc")[:m], twin.target("final_val_acc"), val_images)
+    return ceiling(z.target(target)[:m], twin.target(target), images)
 
 
 def replicate_path(path: str | os.PathLike, spec: zoo.ZooSpec) -> Path:
@@ -153,12 +164,12 @@ def noise_ceiling(
     device: str = "auto",
     root=None,
     progress: bool = True,
-    val_images: int | None = None,
+    images: int | None = None,
 ) -> dict:
     """The noise ceiling of the zoo at `path`: its first `n` networks trained again from
     other seeds (built, or resumed, beside the zoo), compared with the zoo's own training.
 
-    Returns the dict of `ceiling` (`val_images`: see there). Raises ValueError if the zoo
+    Returns the dict of `ceiling` (`images`: see there). Raises ValueError if the zoo
     holds fewer than `n` networks (build it first)."""
     z = zoo.load(path)
     spec = replicate_spec(z.spec, n, replicate)
@@ -167,7 +178,7 @@ def noise_ceiling(
     twin = replicate_path(path, spec)
     if not twin.exists() or len(zoo.load(twin)) < spec.n_networks:  # a complete one is only read
         zoo.build(spec, twin, executor, progress=progress, root=root, device=device)
-    return ceiling_of(z, zoo.load(twin), val_images)
+    return ceiling_of(z, zoo.load(twin), images)
 
 
 def replicate_spec(spec: zoo.ZooSpec, n: int | None = None, replicate: int = 1):
@@ -181,27 +192,46 @@ def replicate_spec(spec: zoo.ZooSpec, n: int | None = None, replicate: int = 1):
     return replace(spec, n_networks=min(n, spec.n_networks), replicate=replicate)
 
 
-def report(z: zoo.Zoo, cache=None, n: int | None = None, device: str = "auto") -> dict:
-    """`health` of zoo `z` plus its noise ceiling from its first `n` networks (None:
-    `CEILING_NETWORKS`), the replicate built through `common.zoo.build_cached` (shipped,
-    cached, or trained now): the notebooks' entry."""
+def report(
+    z: zoo.Zoo,
+    cache=None,
+    n: int | None = None,
+    device: str = "auto",
+    target: str = "final_val_acc",
+) -> dict:
+    """`health` of zoo `z` plus its noise ceiling on `target` (`ceiling_of`) from its first
+    `n` networks (None: `CEILING_NETWORKS`), the replicate built through
+    `common.zoo.build_cached` (shipped, cached, or trained now): the notebooks' entry."""
+    if target not in CEILING_TARGETS:
+        raise ValueError(f"target={target!r}: expected one of {CEILING_TARGETS}")
     twin = zoo.build_cached(replicate_spec(z.spec, n), cache, device, progress=False)
     report = health(z)
-    return report | ceiling_of(z, twin, report["val_images"])
+    images = report["test_images" if target == "test_acc" else "val_images"]
+    return report | ceiling_of(z, twin, images, target)
 
 
-def table(zoos: dict, cache=None, n: int | None = None, device: str = "auto"):
+def table(
+    zoos: dict, cache=None, n: int | None = None, device: str = "auto", target="final_val_acc"
+):
     """One row per zoo (`report`), for a chapter's "the zoos" section: the figures that say
     whether its networks learn, and the noise ceiling every τ of the chapter sits under
     (from each zoo's first `n` networks; None: `CEILING_NETWORKS`, the chapters'
-    ``ceiling_networks`` parameter)."""
+    ``ceiling_networks`` parameter), on `target`: the accuracy the chapter's τ are against."""
     import pandas as pd
 
-    rows = {name: report(z, cache, n, device) for name, z in zoos.items()}
+    rows = {name: report(z, cache, n, device, target) for name, z in zoos.items()}
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("zoo")
 
 
-COUNTS = ("networks", "val_images", "steps_min", "steps_median", "steps_max", "ceiling_networks")
+COUNTS = (
+    "networks",
+    "val_images",
+    "test_images",
+    "steps_min",
+    "steps_median",
+    "steps_max",
+    "ceiling_networks",
+)
 
 
 def shown(table):

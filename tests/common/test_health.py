@@ -29,11 +29,13 @@ def hand_zoo(accuracies, batch_size=16, epochs=10.0, train_fraction=1.0) -> zoo.
 
 def test_health_of_a_zoo_set_by_hand():
     # validation labels: 3 of class 0, 2 of class 1, 5 of class 2 -> chance 0.5
-    splits = SimpleNamespace(val_y=np.array([0, 0, 0, 1, 1, 2, 2, 2, 2, 2]), train_y=np.zeros(100))
+    splits = SimpleNamespace(
+        val_y=np.array([0, 0, 0, 1, 1, 2, 2, 2, 2, 2]), train_y=np.zeros(100), test_y=np.zeros(7)
+    )
     acc = [0.5, 0.52, 0.53, 0.6, 0.7, 0.8, 0.9, np.nan, 0.51, 1.0]
     report = health.health(hand_zoo(acc), splits=splits)
     assert report["networks"] == 10 and report["diverged"] == 0.1
-    assert report["val_images"] == 10
+    assert (report["val_images"], report["test_images"]) == (10, 7)
     assert report["chance"] == 0.5
     assert report["at_chance"] == pytest.approx(0.3)  # 0.5, 0.52, 0.51 (0.53 is 3 points up)
     finished = np.array([0.5, 0.52, 0.53, 0.6, 0.7, 0.8, 0.9, 0.51, 1.0])
@@ -81,14 +83,14 @@ def test_the_validation_splits_share_of_the_run_to_run_noise():
     first, second = [0.5, 0.6, 0.7, 0.8], [0.52, 0.58, 0.71, 0.79]
     # run-to-run: differences -0.02, 0.02, -0.01, 0.01 -> var 0.001 / 3, one training's 0.001 / 6
     # sampling: mean p(1 - p) of the pair means 0.51, 0.59, 0.705, 0.795 is 0.2156875
-    c = health.ceiling(first, second, val_images=10_000)
+    c = health.ceiling(first, second, images=10_000)
     assert c["run_sd"] == pytest.approx(np.sqrt(0.001 / 6))
     assert c["sampling_share"] == pytest.approx(0.2156875e-4 / (0.001 / 6))
     # on 100 images the binomial noise alone exceeds what the two trainings disagree by
-    assert health.ceiling(first, second, val_images=100)["sampling_share"] == 1.0
+    assert health.ceiling(first, second, images=100)["sampling_share"] == 1.0
     assert "sampling_share" not in health.ceiling(first, second)
-    with pytest.raises(ValueError, match="val_images=0.5: expected a whole number"):
-        health.ceiling(first, second, val_images=0.5)
+    with pytest.raises(ValueError, match="images=0.5: expected a whole number"):
+        health.ceiling(first, second, images=0.5)
 
 
 def test_replicate_retrains_the_same_networks_from_other_seeds(tiny_zoo_path, tiny_zoo):
@@ -141,6 +143,16 @@ def test_report_builds_the_replicate_through_the_cache(tiny_zoo, tmp_path, monke
     assert r["sampling_share"] == pytest.approx(expected["sampling_share"])
     with pytest.raises(ValueError, match="no replicate of its own"):
         health.replicate_spec(built[0])
+    # on the test accuracy (the truth of Cao's and Unterthiner's chapters): the replicate is
+    # reused, the ceiling is the two trainings' test accuracies', the share the test split's
+    on_test = health.report(tiny_zoo, cache=tmp_path, n=5, target="test_acc")
+    again = zoo.load(zoo.cache_path(built[0], tmp_path))
+    assert again.table["seed"].tolist() == twin.table["seed"].tolist() and len(again) == 5
+    first, second = tiny_zoo.target("test_acc")[:5], twin.target("test_acc")
+    assert not np.allclose(first, tiny_zoo.target()[:5])  # a different quantity
+    assert on_test == r | health.ceiling(first, second, r["test_images"])
+    with pytest.raises(ValueError, match="target='max_val_acc': expected one of"):
+        health.report(tiny_zoo, cache=tmp_path, n=5, target="max_val_acc")
 
 
 def test_a_shipped_zoo_is_used_when_complete_and_finished_in_the_cache_when_not(

@@ -218,6 +218,7 @@ def test_cli_info(tiny_zoo_path, capsys):
     for line in ("at_chance", "median_to_best", "steps_median  36"):
         assert line in out
     assert "ceiling_tau" in out or "noise ceiling: not measured" in out
+    assert ("ceiling_tau" in out) == ("test_ceiling_tau" in out)  # on both accuracies
     assert main(["zoo", "info", "/nonexistent.sqlite"]) == 2
 
 
