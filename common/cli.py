@@ -65,7 +65,7 @@ def _zoo_info(args) -> int:
     if ok.any():
         cols = ["n_params", "depth", "final_val_acc", "max_val_acc", "test_acc", "wall_time"]
         print(z.table.loc[ok, cols].describe().T[["mean", "min", "max"]].to_string())
-    images = {}  # the splits' sizes, for the ceilings' sampling shares
+    report = {}  # health's figures; the splits' sizes feed the ceilings' sampling shares
     if len(z):
         trained = where_trained(z)
         print(trained.to_string())
@@ -75,17 +75,18 @@ def _zoo_info(args) -> int:
         )
         report = health.health(z, root=args.root)
         _print_health(report)
-        images = {"final_val_acc": report["val_images"], "test_acc": report["test_images"]}
     twin = None
     if len(z) and not z.spec.replicate:  # a replicate has no replicate of its own
-        twin = health.replicate_path(args.path, health.replicate_spec(z.spec))
+        spec = health.replicate_spec(z.spec, args.ceiling or None)
+        twin = health.replicate_path(args.path, spec)
     if args.ceiling:
-        health.noise_ceiling(args.path, args.ceiling, root=args.root)
-        twin = health.replicate_path(args.path, health.replicate_spec(z.spec, args.ceiling))
+        health.noise_ceiling(args.path, args.ceiling, root=args.root)  # trains the replicate
     if twin is not None and twin.exists():
+        replicate = zoo.load(twin)
         # on the validation accuracy, then on the test accuracy (Cao's and Unterthiner's truth)
         for target, prefix in (("final_val_acc", ""), ("test_acc", "test_")):
-            c = health.ceiling_of(z, zoo.load(twin), images.get(target), target)
+            images = report.get(health.CEILING_TARGETS[target])
+            c = health.ceiling_of(z, replicate, images, target)
             _print_health({prefix + k: v for k, v in c.items()})
     else:
         print("noise ceiling: not measured (add --ceiling 40 to train 40 networks again)")

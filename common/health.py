@@ -130,7 +130,13 @@ def ceiling(first, second, images: int | None = None) -> dict:
     return out
 
 
-CEILING_TARGETS = ("final_val_acc", "test_acc")
+# the accuracies a ceiling can be measured on, each with `health`'s size of its split
+CEILING_TARGETS = {"final_val_acc": "val_images", "test_acc": "test_images"}
+
+
+def _check_target(target: str) -> None:
+    if target not in CEILING_TARGETS:
+        raise ValueError(f"target={target!r}: expected one of {tuple(CEILING_TARGETS)}")
 
 
 def ceiling_of(
@@ -140,8 +146,7 @@ def ceiling_of(
     `target`: the final validation accuracy, or ``test_acc`` for a chapter whose truth is
     the test accuracy (Cao's and Unterthiner's); `images` (`health`'s ``val_images`` or
     ``test_images``) adds that split's share of the noise."""
-    if target not in CEILING_TARGETS:
-        raise ValueError(f"target={target!r}: expected one of {CEILING_TARGETS}")
+    _check_target(target)
     m = len(twin)
     if z.table["idx"].iloc[:m].tolist() != twin.table["idx"].tolist():
         raise ValueError(f"the zoo lacks some of the {m} networks its replicate holds")
@@ -202,12 +207,10 @@ def report(
     """`health` of zoo `z` plus its noise ceiling on `target` (`ceiling_of`) from its first
     `n` networks (None: `CEILING_NETWORKS`), the replicate built through
     `common.zoo.build_cached` (shipped, cached, or trained now): the notebooks' entry."""
-    if target not in CEILING_TARGETS:
-        raise ValueError(f"target={target!r}: expected one of {CEILING_TARGETS}")
+    _check_target(target)  # before the replicate is trained
     twin = zoo.build_cached(replicate_spec(z.spec, n), cache, device, progress=False)
     report = health(z)
-    images = report["test_images" if target == "test_acc" else "val_images"]
-    return report | ceiling_of(z, twin, images, target)
+    return report | ceiling_of(z, twin, report[CEILING_TARGETS[target]], target)
 
 
 def table(

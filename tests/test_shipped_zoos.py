@@ -99,7 +99,8 @@ def retrained():
     """The re-training of every shipped zoo's chosen network whose dataset is here, started
     at once in the builder's own pool (spawned workers, one torch thread each, as the zoos
     were built), the longest first: the two cores share the ~3 minutes of training.
-    Maps a zoo file's name to the future of the builder's one-network record."""
+    Maps a zoo file's name to the network's index and the future of the builder's
+    one-network record."""
     tasks = []
     for path in ZOOS:
         z = zoo.load(path)
@@ -109,7 +110,7 @@ def retrained():
             tasks.append((seconds, path.name, {"spec": z.spec.to_dict(), "index": index}))
     with zoo.default_executor(max_workers=2, gpus=()) as pool:
         yield {
-            name: pool.submit(zoo.train_network, task | {"device": "cpu"})
+            name: (task["index"], pool.submit(zoo.train_network, task | {"device": "cpu"}))
             for _, name, task in sorted(tasks, key=lambda t: -t[0])
         }
 
@@ -119,12 +120,11 @@ def test_retraining_one_of_the_first_networks_reproduces_its_stored_curves(path,
     dataset = _stored_spec(path)["dataset"]
     if not data.available(data.base_name(dataset)):
         pytest.skip(f"{path.name}: its dataset {dataset} is not under the data root")
-    z = zoo.load(path)
-    index = network_to_retrain(z)
-    stored = z.subset(z.table["idx"] == index)
     # the builder's own one-network task, on the CPU, in a worker with one torch thread
-    record = retrained[path.name].result()
-    assert record["idx"] == index
+    index, future = retrained[path.name]
+    record = future.result()
+    z = zoo.load(path)
+    stored = z.subset(z.table["idx"] == index)
     assert record["seed"] == int(stored.table["seed"].iloc[0])
     assert record["status"] == stored.table["status"].iloc[0]
     val_acc, val_loss = record["arrays"]["curve/val_acc"], record["arrays"]["curve/val_loss"]
