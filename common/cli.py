@@ -83,8 +83,10 @@ def _zoo_info(args) -> int:
         health.noise_ceiling(args.path, args.ceiling, root=args.root)  # trains the replicate
     if twin is not None and twin.exists():
         replicate = zoo.load(twin)
-        # on the validation accuracy, then on the test accuracy (Cao's and Unterthiner's truth)
-        for target, prefix in (("final_val_acc", ""), ("test_acc", "test_")):
+        # on the final validation accuracy, the run's best (PEng4NN's truth) and the test
+        # accuracy (Cao's and Unterthiner's truth)
+        targets = (("final_val_acc", ""), ("max_val_acc", "max_val_"), ("test_acc", "test_"))
+        for target, prefix in targets:
             images = report.get(health.CEILING_TARGETS[target])
             c = health.ceiling_of(z, replicate, images, target)
             _print_health({prefix + k: v for k, v in c.items()})

@@ -23,11 +23,17 @@ ALLOWED_IMPORTS |= {*book.PACKAGES, "comparison"}
 
 
 @pytest.fixture(scope="session")
-def smoke_book(tmp_path_factory):
+def smoke_cache(tmp_path_factory):
+    """The smoke book's private cache (``NNPERF_CACHE``): its zoos are under ``zoos/``."""
+    return tmp_path_factory.mktemp("book-cache")
+
+
+@pytest.fixture(scope="session")
+def smoke_book(tmp_path_factory, smoke_cache):
     """The book built once at smoke scale, with a private zoo cache."""
     tmp = tmp_path_factory.mktemp("book")
     previous = os.environ.get("NNPERF_CACHE")
-    os.environ["NNPERF_CACHE"] = str(tmp / "cache")  # inherited by the notebook kernels
+    os.environ["NNPERF_CACHE"] = str(smoke_cache)  # inherited by the notebook kernels
     try:
         # a noise ceiling from 10 networks, the fewest without a `FewNetworksWarning` on the
         # page (the default 40 re-trained the whole of each smoke zoo)
@@ -80,6 +86,35 @@ def test_the_claims_page_is_generated_from_what_the_chapters_recorded(smoke_book
         nb = nbformat.read(outcomes[name].output, as_version=4)
         recorded = [c for c in nb.cells if "scaling.record(" in c.source]
         assert recorded and all("remove-input" in c.metadata.get("tags", []) for c in recorded)
+
+
+def test_the_peng4nn_chapters_ceiling_is_on_its_ground_truth(smoke_book, smoke_cache):
+    """PEng4NN scores its estimates against the best validation accuracy of the run (Sec.
+    IV-C), so its chapter's noise ceiling is the two trainings' best accuracies' τ, not their
+    final ones' (the zoo and its replicate read back from the smoke book's cache)."""
+    from common import health, zoo
+    from peng4nn import experiments
+
+    _, outcomes = smoke_book
+    spec = experiments.zoo_spec("digits", "smoke")
+    first = zoo.load(zoo.cache_path(spec, smoke_cache / "zoos"))
+    twin = zoo.load(zoo.cache_path(health.replicate_spec(spec, 10), smoke_cache / "zoos"))
+    best = health.ceiling_of(first, twin, target="max_val_acc")
+    final = health.ceiling_of(first, twin)
+    assert f"{best['ceiling_top20']:.3f}" != f"{final['ceiling_top20']:.3f}" or (
+        f"{best['ceiling_tau']:.3f}" != f"{final['ceiling_tau']:.3f}"
+    ), "the smoke zoo cannot tell the two targets apart"
+    nb = nbformat.read(outcomes["peng4nn"].output, as_version=4)
+    shown = [
+        o["data"]["text/plain"]
+        for c in nb.cells
+        if "health.shown(" in c.source
+        for o in c.outputs
+        if "text/plain" in o.get("data", {})
+    ]
+    rows = dict(re.findall(r"^(ceiling_\w+) +(-?[\d.]+)$", shown[0], re.M))
+    assert rows["ceiling_tau"] == f"{best['ceiling_tau']:.3f}"
+    assert rows["ceiling_top20"] == f"{best['ceiling_top20']:.3f}"
 
 
 def test_a_claims_page_escapes_table_pipes_and_says_when_nothing_was_recorded():

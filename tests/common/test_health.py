@@ -1,11 +1,13 @@
 """The health report and the noise ceiling against hand-set zoos and hand-computed values."""
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from common import health, zoo
 from tests.conftest import TINY_SPEC
@@ -79,6 +81,35 @@ def test_ceiling_against_hand_computed_tau_and_r2():
         health.ceiling([0.1, 0.2, np.nan], [0.1, 0.2, 0.3])
 
 
+def test_the_ceilings_interval_against_a_resampling_by_hand():
+    rng = np.random.default_rng(3)
+    truth = rng.uniform(0.5, 0.9, 40)
+    first, second = truth + rng.normal(0, 0.05, 40), truth + rng.normal(0, 0.05, 40)
+    c = health.ceiling(first, second)
+    # the same percentile bootstrap written out: networks drawn with replacement, τ of each
+    taus = []
+    for _ in range(4000):
+        i = rng.integers(0, 40, 40)
+        taus.append(stats.kendalltau(first[i], second[i]).statistic)
+    low, high = np.percentile(taus, [2.5, 97.5])
+    assert c["ceiling_tau_lo"] == pytest.approx(low, abs=0.02)
+    assert c["ceiling_tau_hi"] == pytest.approx(high, abs=0.02)
+    assert c["ceiling_tau_lo"] < c["ceiling_tau"] < c["ceiling_tau_hi"]
+    # seeded: the same interval every time; four times the networks, about half the width
+    # (0.35 for this draw)
+    assert health.ceiling(first, second) == c
+    wide = c["ceiling_tau_hi"] - c["ceiling_tau_lo"]
+    truth = rng.uniform(0.5, 0.9, 160)
+    first, second = truth + rng.normal(0, 0.05, 160), truth + rng.normal(0, 0.05, 160)
+    more = health.ceiling(first, second)
+    assert 0.3 < (more["ceiling_tau_hi"] - more["ceiling_tau_lo"]) / wide < 0.7
+    # identical trainings: τ is 1 in every resample; too few networks: no interval
+    same = health.ceiling(first, first)
+    assert same["ceiling_tau_lo"] == pytest.approx(1.0) == same["ceiling_tau_hi"]
+    few = health.ceiling(first[:9], second[:9])
+    assert np.isnan(few["ceiling_tau_lo"]) and np.isnan(few["ceiling_tau_hi"])
+
+
 def test_the_validation_splits_share_of_the_run_to_run_noise():
     first, second = [0.5, 0.6, 0.7, 0.8], [0.52, 0.58, 0.71, 0.79]
     # run-to-run: differences -0.02, 0.02, -0.01, 0.01 -> var 0.001 / 3, one training's 0.001 / 6
@@ -93,7 +124,7 @@ def test_the_validation_splits_share_of_the_run_to_run_noise():
         health.ceiling(first, second, images=0.5)
 
 
-def test_replicate_retrains_the_same_networks_from_other_seeds(tiny_zoo_path, tiny_zoo):
+def test_replicate_retrains_the_same_networks_from_other_seeds(tiny_zoo_path, tiny_zoo, capsys):
     n = 6
     with ThreadPoolExecutor(1) as executor:
         c = health.noise_ceiling(tiny_zoo_path, n, executor=executor, progress=False)
@@ -117,8 +148,20 @@ def test_replicate_retrains_the_same_networks_from_other_seeds(tiny_zoo_path, ti
     assert "replicate" not in TINY_SPEC.to_dict() and "replicate" in twin.spec.to_dict()
     with pytest.raises(ValueError, match="first 99 networks"):
         health.noise_ceiling(tiny_zoo_path, 99)
-    from common.cli import main  # the replicate's own summary works (and has no ceiling)
+    from common.cli import main
 
+    # `zoo info` prints the ceiling on each accuracy a chapter's truth can be
+    capsys.readouterr()
+    assert main(["zoo", "info", str(tiny_zoo_path), "--ceiling", str(n)]) == 0
+    out = capsys.readouterr().out
+    for target, prefix in (
+        ("final_val_acc", ""),
+        ("max_val_acc", "max_val_"),
+        ("test_acc", "test_"),
+    ):
+        tau = health.ceiling(tiny_zoo.target(target)[:n], twin.target(target))["ceiling_tau"]
+        assert re.search(rf"^ *{prefix}ceiling_tau  {tau:.3f}$", out, re.M), (prefix, tau, out)
+    # the replicate's own summary works (and has no ceiling)
     assert main(["zoo", "info", str(health.replicate_path(tiny_zoo_path, twin.spec))]) == 0
 
 
@@ -151,8 +194,13 @@ def test_report_builds_the_replicate_through_the_cache(tiny_zoo, tmp_path, monke
     first, second = tiny_zoo.target("test_acc")[:5], twin.target("test_acc")
     assert not np.allclose(first, tiny_zoo.target()[:5])  # a different quantity
     assert on_test == r | health.ceiling(first, second, r["test_images"])
-    with pytest.raises(ValueError, match="target='max_val_acc': expected one of"):
-        health.report(tiny_zoo, cache=tmp_path, n=5, target="max_val_acc")
+    # on the best validation accuracy of the run (PEng4NN's truth): the validation split's
+    on_best = health.report(tiny_zoo, cache=tmp_path, n=5, target="max_val_acc")
+    first, second = tiny_zoo.target("max_val_acc")[:5], twin.target("max_val_acc")
+    assert np.all(first >= tiny_zoo.target()[:5]) and not np.allclose(first, tiny_zoo.target()[:5])
+    assert on_best == r | health.ceiling(first, second, r["val_images"])
+    with pytest.raises(ValueError, match="target='val_acc': expected one of"):
+        health.report(tiny_zoo, cache=tmp_path, n=5, target="val_acc")
 
 
 def test_a_shipped_zoo_is_used_when_complete_and_finished_in_the_cache_when_not(
