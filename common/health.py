@@ -142,24 +142,34 @@ def ceiling(first, second, images: int | None = None) -> dict:
 
 def tau_interval(first, second, confidence: float = 0.95) -> tuple[float, float]:
     """The `confidence` interval of Kendall's τ between `first` and `second` (paired by
-    network): scipy's percentile bootstrap with `INTERVAL_RESAMPLES` resamples of the
-    networks, seeded; (NaN, NaN) for fewer than `INTERVAL_NETWORKS` networks."""
+    network): a percentile bootstrap over `INTERVAL_RESAMPLES` resamples of the networks
+    (scipy's, seeded). A resample whose accuracies are all equal in one training (networks
+    tied at chance, drawn alone) has no τ and is left out; (NaN, NaN) when more than 5 % of
+    the resamples are, or for fewer than `INTERVAL_NETWORKS` networks."""
+    import warnings
+
     from scipy import stats
 
     a, b = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
     if len(a) < INTERVAL_NETWORKS:
         return math.nan, math.nan
-    interval = stats.bootstrap(
-        (a, b),
-        metrics.kendall_tau,
-        paired=True,
-        vectorized=False,
-        n_resamples=INTERVAL_RESAMPLES,
-        confidence_level=confidence,
-        method="percentile",
-        random_state=0,
-    ).confidence_interval
-    return float(interval.low), float(interval.high)
+    with warnings.catch_warnings():  # scipy's interval is NaN then: the undefined τ is dropped
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+        taus = stats.bootstrap(
+            (a, b),
+            metrics.kendall_tau,
+            paired=True,
+            vectorized=False,
+            n_resamples=INTERVAL_RESAMPLES,
+            method="percentile",
+            random_state=0,
+        ).bootstrap_distribution
+    defined = taus[np.isfinite(taus)]
+    if len(defined) < 0.95 * len(taus):
+        return math.nan, math.nan
+    tail = 100 * (1 - confidence) / 2
+    low, high = np.percentile(defined, [tail, 100 - tail])
+    return float(low), float(high)
 
 
 # the accuracies a ceiling can be measured on, each with `health`'s size of its split: the

@@ -1,6 +1,7 @@
 """The health report and the noise ceiling against hand-set zoos and hand-computed values."""
 
 import re
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
@@ -108,6 +109,27 @@ def test_the_ceilings_interval_against_a_resampling_by_hand():
     assert same["ceiling_tau_lo"] == pytest.approx(1.0) == same["ceiling_tau_hi"]
     few = health.ceiling(first[:9], second[:9])
     assert np.isnan(few["ceiling_tau_lo"]) and np.isnan(few["ceiling_tau_hi"])
+
+
+def test_the_interval_leaves_out_resamples_without_a_tau_and_warns_of_nothing():
+    # 7 of 10 networks tied at chance in the second training: 0.7 ** 10, about 3 % of the
+    # resamples, draw only those, whose τ is undefined; the interval is over the others
+    first = np.array([0.10, 0.11, 0.12, 0.13, 0.14, 0.15, 0.16, 0.60, 0.70, 0.80])
+    second = np.array([0.10] * 7 + [0.65, 0.72, 0.79])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no DegenerateDataWarning on a chapter's page
+        low, high = health.tau_interval(first, second)
+    rng = np.random.default_rng(0)
+    taus = []
+    for _ in range(8000):
+        i = rng.integers(0, 10, 10)
+        if np.ptp(first[i]) > 0 and np.ptp(second[i]) > 0:
+            taus.append(stats.kendalltau(first[i], second[i]).statistic)
+    assert 0.01 < 1 - len(taus) / 8000 < 0.05  # some were undefined, as reckoned
+    assert (low, high) == pytest.approx(tuple(np.percentile(taus, [2.5, 97.5])), abs=0.03)
+    # mostly undefined: no interval
+    tied = np.array([0.10] * 9 + [0.9])
+    assert all(np.isnan(health.tau_interval(first, tied)))
 
 
 def test_the_validation_splits_share_of_the_run_to_run_noise():
