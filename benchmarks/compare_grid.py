@@ -3,9 +3,10 @@ run (issue 16, item 4): `comparison.experiments.evaluate_spaces` on the book's t
 zoos with ``n_jobs=1`` and ``n_jobs=-1`` (one worker per core), the seconds of each, their
 ratio, and a check that the two tables are equal (timing columns aside).
 
-``uv run python benchmarks/compare_grid.py [--seeds 1]``: the book's grid with its first
-`--seeds` split seeds (all budgets, training sizes and methods; 1 seed is about a third of
-the chapter's grid).
+``uv run python benchmarks/compare_grid.py [--seeds 1] [--no-threads]``: the book's grid
+with its first `--seeds` split seeds (all budgets, training sizes and methods; 1 seed is
+about a third of the chapter's grid, ``--seeds 3`` all of it); ``--no-threads`` skips the
+one-process run with the libraries' own threads (the target is against one core).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def main() -> None:
     """Run the grid both ways and print the times, the ratio and whether they agree."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--no-threads", action="store_true")
     args = parser.parse_args()
     s = comparison.scale_of("book")
     s = replace(s, seeds=s.seeds[: args.seeds])
@@ -47,15 +49,18 @@ def main() -> None:
         torch.set_num_threads(1)
         core, core_seconds = timed(zoos, s, predictors, budgets, 1)
         torch.set_num_threads(threads)
-    one, one_seconds = timed(zoos, s, predictors, budgets, 1)
+    one, one_seconds = (core, None) if args.no_threads else timed(zoos, s, predictors, budgets, 1)
     many, many_seconds = timed(zoos, s, predictors, budgets, -1)
     same = equal(core, many) and equal(one, many)
     print(f"cores: {os.cpu_count()}; {len(one)} rows (seeds {list(s.seeds)})")
     print(f"one core (1 thread)     : {core_seconds:7.1f} s")
-    print(f"one process ({threads} threads) : {one_seconds:7.1f} s")
+    if one_seconds is not None:
+        print(f"one process ({threads} threads) : {one_seconds:7.1f} s")
     print(f"{os.cpu_count()} workers               : {many_seconds:7.1f} s")
-    print(f"speed-up over one core: {core_seconds / many_seconds:.2f}x, over one process:")
-    print(f"{one_seconds / many_seconds:.2f}x; tables equal (within 1e-9): {same}")
+    print(f"speed-up over one core: {core_seconds / many_seconds:.2f}x", end="")
+    if one_seconds is not None:
+        print(f", over one process: {one_seconds / many_seconds:.2f}x", end="")
+    print(f"; tables equal (within 1e-9): {same}")
 
 
 def equal(one: pd.DataFrame, other: pd.DataFrame) -> bool:
