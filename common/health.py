@@ -102,7 +102,7 @@ def ceiling(first, second, images: int | None = None) -> dict:
 
     ``ceiling_tau_lo`` and ``ceiling_tau_hi`` bound the τ's 95 % interval over the sample of
     networks (a paired percentile bootstrap, `scipy.stats.bootstrap`; NaN from fewer than
-    `INTERVAL_NETWORKS`): forty re-trained networks measure a ceiling to about ±0.07, which
+    `INTERVAL_NETWORKS`): forty re-trained networks measure a ceiling to about ±0.1, which
     says whether a ceiling "under 0.8" is under it or only estimated so.
 
     ``run_sd`` is one training's standard deviation around the network's own mean
@@ -275,6 +275,17 @@ def table(
     rows = {name: report(z, cache, n, device, target) for name, z in zoos.items()}
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("zoo")
 
+
+# the figures a chapter's closing "what held" section repeats for each zoo
+SUMMARY = [
+    "networks",
+    "at_chance",
+    "q50",
+    "ceiling_tau",
+    "ceiling_tau_lo",
+    "ceiling_tau_hi",
+    "ceiling_r2",
+]
 
 COUNTS = (
     "networks",
