@@ -450,6 +450,39 @@ def test_a_truncated_dataset_is_named_as_corrupt_and_available_answers(tmp_path,
     assert data.present(["digits", "mnist"], tmp_path / "data") == ["digits"]
 
 
+@pytest.mark.parametrize(  # the chapters whose book scale asks for a real dataset
+    "package", ["peephole", "peng4nn", "feature_histories", "weights_to_acc"]
+)
+def test_a_chapter_skips_absent_datasets_without_a_warning_record(
+    package, tmp_path, monkeypatch, caplog
+):
+    """A cold book without NNPERF_DATA printed `WARNING:common.data:skipping mnist ...` into
+    four chapter pages (the notebooks log WARNING and above to stderr): the skip is the
+    expected path on such a machine, logged at INFO and named by `nnperf book` once."""
+    import importlib
+    import logging
+
+    monkeypatch.setenv("NNPERF_CACHE", str(tmp_path / "cache"))
+    experiments = importlib.import_module(f"{package}.experiments")
+    wanted = list(experiments.SCALES["book"])
+    with caplog.at_level(logging.INFO, logger="common.data"):
+        assert experiments.default_datasets("book", root=tmp_path / "empty") == ["digits"]
+    skipped = [r for r in caplog.records if "skipping" in r.getMessage()]
+    assert len(skipped) == len(wanted) - 1 >= 1  # the book scale asks for a real dataset
+    assert {r.levelno for r in skipped} == {logging.INFO}
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_the_book_names_an_unset_data_root_once_and_only_where_it_matters():
+    from common import book
+
+    notice = book.data_notice("book", environ={})
+    assert "NNPERF_DATA is unset" in notice and "digits" in notice
+    assert book.data_notice("paper", environ={}) == notice
+    assert book.data_notice("book", environ={"NNPERF_DATA": "/data"}) is None
+    assert book.data_notice("smoke", environ={}) is None  # smoke is digits only
+
+
 def _visible_device(pause: float) -> tuple[int, str | None]:
     import os
     import time

@@ -297,6 +297,8 @@ def test_every_page_renders_in_a_real_browser(smoke_book):
             noise = [n for n in ("it/s]", "Traceback", "# Parameters") if n in text]
             # a printed warning reads "SomeWarning: message"; the API page may name a class
             noise += re.findall(r"\b\w*Warning: ", text)
+            # and a log record in logging's default format ("WARNING:common.data:skipping")
+            noise += re.findall(r"\b(?:WARNING|ERROR|CRITICAL):\w", text)
             assert not noise, f"{page} shows {noise}"  # a cold build's pages, read as text
             wide = driver.execute_script(  # at 1280 px, no table or code scrolls sideways
                 "return Array.from(document.querySelectorAll('article table, article pre'))"
