@@ -317,9 +317,9 @@ def available(name: str, root: str | os.PathLike | None = None) -> Availability:
 
 def present(names, root: str | os.PathLike | None = None) -> list[str]:
     """The datasets of `names` that load without a download, in order, so a scale's notebook
-    runs offline on what this machine has. Each one skipped is logged at INFO, not WARNING:
-    on a machine without ``NNPERF_DATA`` skipping is the expected path, and a warning record
-    would print into every rendered chapter (each chapter prints the datasets it runs on;
+    runs offline on what this machine has. Each one skipped is logged at INFO, not as a
+    warning: on a machine without ``NNPERF_DATA`` skipping is the expected path, and a warning
+    record would print into every rendered chapter (each chapter prints the datasets it runs on;
     ``nnperf book`` says once when ``NNPERF_DATA`` is unset: `common.book.data_notice`)."""
     answers = [available(name, root) for name in names]
     for answer in answers:
