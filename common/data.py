@@ -227,6 +227,23 @@ def _grayscale(loader: Callable[[Path, bool], RawArrays]):
     return gray
 
 
+def _downsampled(loader: Callable[[Path, bool], RawArrays], factor: int):
+    """`loader`'s images shrunk `factor`× by averaging each factor×factor block, the way
+    NAS-Bench-201 makes its 16×16 ImageNet16-120 (Dong & Yang, 2020, Sec. 3.2)."""
+
+    def small(root: Path, download: bool) -> RawArrays:
+        tx, ty, sx, sy = loader(root, download)
+
+        def shrink(x):  # [N, C, H, W] uint8 -> [N, C, H / f, W / f] uint8
+            n, c, h, w = x.shape
+            blocks = x.reshape(n, c, h // factor, factor, w // factor, factor)
+            return blocks.mean(axis=(3, 5), dtype=np.float32).round().astype(np.uint8)
+
+        return shrink(tx), ty, shrink(sx), sy
+
+    return small
+
+
 LOADERS: dict[str, Callable[[Path, bool], RawArrays]] = {
     "digits": _load_digits,
     "mnist": _mnist_like("mnist", "MNIST"),
@@ -236,6 +253,7 @@ LOADERS: dict[str, Callable[[Path, bool], RawArrays]] = {
     "svhn": _load_svhn,
     "cifar10_gs": _grayscale(_cifar10),
     "svhn_gs": _grayscale(_load_svhn),
+    "cifar10_16": _downsampled(_cifar10, 2),  # 16×16, for the small CPU scales
 }
 
 

@@ -13,11 +13,22 @@ def settings(table: dict, dataset: str, scale: str, **overrides):
     """The settings of `dataset` at `scale`, with any field of them replaced by a keyword
     that is not None (the chapters' ``n_networks`` and ``epochs`` parameters); ValueError
     listing what the table knows, or naming an unknown or invalid override."""
-    base = data.base_name(dataset)  # a subset ("cifar10@512") has its dataset's settings
-    if scale not in table or base not in table[scale]:
+    key = entry(table, dataset, scale)
+    if key is None:
         known = {s: sorted(d) for s, d in table.items()}
         raise ValueError(f"no {scale!r} settings for {dataset!r}; known: {known}")
-    return override(table[scale][base], **overrides)
+    return override(table[scale][key], **overrides)
+
+
+def entry(table: dict, dataset: str, scale: str) -> str | None:
+    """The key of `dataset`'s settings at `scale`: its own name when the table has it (a
+    subset a scale is defined on, such as ``"cifar10_16@6500"``), else its dataset's (a
+    subset such as ``"cifar10@512"`` has the settings of ``"cifar10"``); None when neither."""
+    row = table.get(scale, {})
+    for key in (str(dataset), data.base_name(dataset)):
+        if key in row:
+            return key
+    return None
 
 
 def override(settings, **overrides):

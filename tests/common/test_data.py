@@ -109,7 +109,7 @@ def test_idx_files_through_torchvision(tmp_path, name, folder):
     assert torch.allclose(splits.test_x[:, 0], torch.from_numpy(images["t10k"] / 255).float())
 
 
-def test_cifar_pickle_batches_and_grayscale(tmp_path, no_checksums):
+def test_cifar_pickle_batches_grayscale_and_downsampled(tmp_path, no_checksums):
     folder = tmp_path / "cifar-10-batches-py"
     folder.mkdir()
     batches = {f"data_batch_{i}": rgb(8) for i in range(1, 6)} | {"test_batch": rgb(N_TEST)}
@@ -129,6 +129,11 @@ def test_cifar_pickle_batches_and_grayscale(tmp_path, no_checksums):
     manual = (0.2989 * test_x[:, 0] + 0.5870 * test_x[:, 1] + 0.1140 * test_x[:, 2]).round()
     assert gray.shape == (N_TEST, 1, 32, 32)
     assert np.abs(gray[:, 0].astype(float) - manual).max() <= 1
+    small = data.raw_arrays("cifar10_16", str(tmp_path), False)[2]
+    assert small.shape == (N_TEST, 3, 16, 16) and small.dtype == np.uint8
+    corner = test_x[:, :, :2, :2].astype(float).mean(axis=(2, 3))  # the first 2×2 block
+    assert np.abs(small[:, :, 0, 0] - corner).max() <= 0.5
+    assert np.abs(small[:, 1, 15, 15] - test_x[:, 1, 30:, 30:].mean(axis=(1, 2))).max() <= 0.5
 
 
 def test_cifar100_pickles(tmp_path, no_checksums):

@@ -56,6 +56,10 @@ def test_scale_lookups_name_what_is_known():
 
     table = {"smoke": {"digits": 1}, "book": {"digits": 2, "mnist": 3}}
     assert scales.settings(table, "mnist", "book") == 3
+    assert scales.settings(table, "mnist@512", "book") == 3  # a subset: its dataset's
+    table["book"]["mnist@512"] = 4  # unless the scale is defined on the subset itself
+    assert scales.settings(table, "mnist@512", "book") == 4
+    assert scales.settings(table, "mnist@256", "book") == 3
     with pytest.raises(ValueError, match=r"no 'paper' settings for 'digits'; known: .*'book'"):
         scales.settings(table, "digits", "paper")
     assert scales.datasets(table, "smoke") == ["digits"]
