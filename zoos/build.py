@@ -93,7 +93,7 @@ SHIPPED = {
     "blocks-mnist": _real("peephole", "mnist"),
     "smallcnn-mnist": _real("weights_to_acc", "mnist"),
     "smallcnn-fashion_mnist": _real("weights_to_acc", "fashion_mnist"),
-    "nb201-cifar10": _real("feature_histories", "cifar10"),
+    "nb201-cifar10": _real("feature_histories", "cifar10_16@6500"),
 }
 NO_CEILING = {"smallcnn-wide32"}  # the chapter reports no noise ceiling for it
 

@@ -204,15 +204,20 @@ def test_k_is_a_share_of_the_run_with_at_least_two_epochs():
 
 def test_the_zoo_is_on_cifar10_when_it_is_present_and_on_digits_otherwise():
     """The chapter's nb201 zoo: CIFAR-10's when the data root has it (digits cannot rank the
-    cells), digits' on a fresh machine; the CIFAR-10 zoo trains on the scale's fraction, at
-    its batch, with its validation images."""
-    assert experiments.zoo_dataset(["digits", "cifar10"]) == "cifar10"
+    cells), digits' on a fresh machine. At book scale CIFAR-10 is a fixed 6,500-image subset
+    at 16×16 (every network sees the same images), at its batch, with its validation images;
+    the book's datasets name it so."""
+    book = "cifar10_16@6500"
+    assert experiments.zoo_dataset(["digits", book]) == book
     assert experiments.zoo_dataset(["digits"]) == "digits"
     with pytest.raises(ValueError, match="no nb201 zoo is defined on any of"):
         experiments.zoo_dataset(["cifar100"])
-    spec = experiments.zoo_spec("cifar10", "book")
-    assert spec.family_options["train_fraction"] == 0.25
+    assert list(experiments.SCALES["book"]) == ["digits", book]
+    spec = experiments.zoo_spec(book, "book")
+    assert spec.family_options == {"channels": 16, "cells": 3}  # the whole subset: no fraction
     assert (spec.batch_size, spec.val_size, spec.probes) == (64, 2000, ("fh_k2",))
+    with pytest.raises(ValueError, match="no 'book' settings for 'cifar10'"):
+        experiments.zoo_spec("cifar10", "book")
 
 
 def test_reach_epochs_over_a_zoo_equal_reach_on_each_network(nb_zoo):
