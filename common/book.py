@@ -251,9 +251,17 @@ def render(src: Path, html: Path) -> None:
 def data_notice(scale: str, environ=os.environ) -> str | None:
     """The line `build_book` logs before the chapters when ``NNPERF_DATA`` is unset at a scale
     with real datasets (the chapters then skip the ones not under the default data root and
-    say which they ran on, without a warning on the page); None when there is nothing to say."""
-    if scale == "smoke" or environ.get("NNPERF_DATA"):
+    say which they ran on, without a warning on the page), or set to what is not a folder (a
+    typo would otherwise give the digits book as quietly); None when there is nothing to say."""
+    root = environ.get("NNPERF_DATA")
+    if scale == "smoke" or (root and Path(root).is_dir()):
         return None
+    if root:
+        return (
+            f"NNPERF_DATA={root!r} is not a folder: the chapters run on the datasets under the "
+            "default data root (digits, bundled); point it at the folder holding MNIST, "
+            "Fashion-MNIST and the CIFAR-10 subset (README, 'Data')"
+        )
     return (
         "NNPERF_DATA is unset: the chapters run on the datasets under the default data root "
         "(digits, bundled, where MNIST, Fashion-MNIST and the CIFAR-10 subset are missing); "

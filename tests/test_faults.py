@@ -473,13 +473,16 @@ def test_a_chapter_skips_absent_datasets_without_a_warning_record(
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
-def test_the_book_names_an_unset_data_root_once_and_only_where_it_matters():
+def test_the_book_names_an_unset_data_root_once_and_only_where_it_matters(tmp_path):
     from common import book
 
     notice = book.data_notice("book", environ={})
     assert "NNPERF_DATA is unset" in notice and "digits" in notice
     assert book.data_notice("paper", environ={}) == notice
-    assert book.data_notice("book", environ={"NNPERF_DATA": "/data"}) is None
+    assert book.data_notice("book", environ={"NNPERF_DATA": str(tmp_path)}) is None
+    bad = str(tmp_path / "no such folder")  # a typo, or a path that spans two lines
+    assert f"NNPERF_DATA={bad!r} is not a folder" in book.data_notice("book", {"NNPERF_DATA": bad})
+    assert book.data_notice("smoke", environ={"NNPERF_DATA": bad}) is None
     assert book.data_notice("smoke", environ={}) is None  # smoke is digits only
 
 
