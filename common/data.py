@@ -211,37 +211,33 @@ _cifar10 = _cifar(
 _cifar100 = _cifar("cifar100", "CIFAR100", "cifar-100-python", ["cifar-100-python/train, test"])
 
 
-def _grayscale(loader: Callable[[Path, bool], RawArrays]):
-    def gray(root: Path, download: bool) -> RawArrays:
+def _mapped(loader: Callable[[Path, bool], RawArrays], transform: Callable):
+    """`loader` with `transform` ([N, C, H, W] uint8 -> uint8) applied to its train and test
+    images; the labels unchanged."""
+
+    def mapped(root: Path, download: bool) -> RawArrays:
         tx, ty, sx, sy = loader(root, download)
+        return transform(tx), ty, transform(sx), sy
 
-        def to_gray(x):  # [N, 3, H, W] uint8 -> [N, 1, H, W] uint8
-            return (
-                np.einsum("nchw,c->nhw", x.astype(np.float32), GRAY_WEIGHTS)
-                .round()[:, None]
-                .astype(np.uint8)
-            )
-
-        return to_gray(tx), ty, to_gray(sx), sy
-
-    return gray
+    return mapped
 
 
-def _downsampled(loader: Callable[[Path, bool], RawArrays], factor: int):
-    """`loader`'s images shrunk `factor`× by averaging each factor×factor block, the way
-    NAS-Bench-201 makes its 16×16 ImageNet16-120 (Dong & Yang, 2020, Sec. 3.2)."""
+def _to_gray(x: np.ndarray) -> np.ndarray:
+    """[N, 3, H, W] uint8 -> [N, 1, H, W] uint8 luma (`GRAY_WEIGHTS`)."""
+    luma = np.einsum("nchw,c->nhw", x.astype(np.float32), GRAY_WEIGHTS)
+    return luma.round()[:, None].astype(np.uint8)
 
-    def small(root: Path, download: bool) -> RawArrays:
-        tx, ty, sx, sy = loader(root, download)
 
-        def shrink(x):  # [N, C, H, W] uint8 -> [N, C, H / f, W / f] uint8
-            n, c, h, w = x.shape
-            blocks = x.reshape(n, c, h // factor, factor, w // factor, factor)
-            return blocks.mean(axis=(3, 5), dtype=np.float32).round().astype(np.uint8)
+def _shrunk(factor: int) -> Callable:
+    """Images shrunk `factor`× by averaging each factor×factor block, the way NAS-Bench-201
+    makes its 16×16 ImageNet16-120 (Dong & Yang, 2020, Sec. 3.2)."""
 
-        return shrink(tx), ty, shrink(sx), sy
+    def shrink(x: np.ndarray) -> np.ndarray:  # [N, C, H, W] -> [N, C, H / f, W / f]
+        n, c, h, w = x.shape
+        blocks = x.reshape(n, c, h // factor, factor, w // factor, factor)
+        return blocks.mean(axis=(3, 5), dtype=np.float32).round().astype(np.uint8)
 
-    return small
+    return shrink
 
 
 LOADERS: dict[str, Callable[[Path, bool], RawArrays]] = {
@@ -251,9 +247,9 @@ LOADERS: dict[str, Callable[[Path, bool], RawArrays]] = {
     "cifar10": _cifar10,
     "cifar100": _cifar100,
     "svhn": _load_svhn,
-    "cifar10_gs": _grayscale(_cifar10),
-    "svhn_gs": _grayscale(_load_svhn),
-    "cifar10_16": _downsampled(_cifar10, 2),  # 16×16, for the small CPU scales
+    "cifar10_gs": _mapped(_cifar10, _to_gray),
+    "svhn_gs": _mapped(_load_svhn, _to_gray),
+    "cifar10_16": _mapped(_cifar10, _shrunk(2)),  # 16×16, for the small CPU scales
 }
 
 
