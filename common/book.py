@@ -248,14 +248,28 @@ def render(src: Path, html: Path) -> None:
     shutil.move(work / "_build" / "html", html)
 
 
+REAL_DATASETS = ("mnist", "fashion_mnist", "cifar10")  # what the book scales look for
+
+
 def data_notice(scale: str, environ=os.environ) -> str | None:
     """The line `build_book` logs before the chapters when ``NNPERF_DATA`` is unset at a scale
     with real datasets (the chapters then skip the ones not under the default data root and
-    say which they ran on, without a warning on the page), or set to what is not a folder (a
-    typo would otherwise give the digits book as quietly); None when there is nothing to say."""
+    say which they ran on, without a warning on the page), set to what is not a folder, or to
+    a folder holding none of `REAL_DATASETS` (a typo would otherwise give the digits book as
+    quietly); None when there is nothing to say."""
     root = environ.get("NNPERF_DATA")
-    if scale == "smoke" or (root and Path(root).is_dir()):
+    if scale == "smoke":
         return None
+    if root and Path(root).is_dir():
+        from common import data  # imports torch: only when there is a folder to look into
+
+        if any(data.available(name, root) for name in REAL_DATASETS):
+            return None  # the first one found is decoded and cached for the chapters
+        return (
+            f"NNPERF_DATA={root!r} holds none of {', '.join(REAL_DATASETS)} in a layout the "
+            "loaders read: the chapters run on digits (bundled); README, 'Data', names the "
+            "layout"
+        )
     if root:
         return (
             f"NNPERF_DATA={root!r} is not a folder: the chapters run on the datasets under the "

@@ -473,13 +473,23 @@ def test_a_chapter_skips_absent_datasets_without_a_warning_record(
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
-def test_the_book_names_an_unset_data_root_once_and_only_where_it_matters(tmp_path):
+def test_the_book_names_an_unset_data_root_once_and_only_where_it_matters(tmp_path, monkeypatch):
     from common import book
+    from tests.common.test_data import write_idx
 
+    monkeypatch.setenv("NNPERF_CACHE", str(tmp_path / "cache"))
     notice = book.data_notice("book", environ={})
     assert "NNPERF_DATA is unset" in notice and "digits" in notice
     assert book.data_notice("paper", environ={}) == notice
-    assert book.data_notice("book", environ={"NNPERF_DATA": str(tmp_path)}) is None
+    empty = tmp_path / "empty"  # a folder, but no dataset in it: said too
+    empty.mkdir()
+    hollow = book.data_notice("book", environ={"NNPERF_DATA": str(empty)})
+    assert f"NNPERF_DATA={str(empty)!r} holds none of mnist" in hollow and "digits" in hollow
+    rng, sizes = np.random.default_rng(0), {"train": 12, "t10k": 5}  # one real dataset
+    images = {p: rng.integers(0, 256, (n, 28, 28), dtype=np.uint8) for p, n in sizes.items()}
+    labels = {p: np.arange(n) % 10 for p, n in sizes.items()}
+    write_idx(tmp_path / "data" / "MNIST" / "raw", images, labels)
+    assert book.data_notice("book", environ={"NNPERF_DATA": str(tmp_path / "data")}) is None
     bad = str(tmp_path / "no such folder")  # a typo, or a path that spans two lines
     assert f"NNPERF_DATA={bad!r} is not a folder" in book.data_notice("book", {"NNPERF_DATA": bad})
     assert book.data_notice("smoke", environ={"NNPERF_DATA": bad}) is None
