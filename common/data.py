@@ -77,9 +77,18 @@ class Splits:
 
 
 def cache_dir() -> Path:
-    """The user cache folder: ``NNPERF_CACHE``, else ``$XDG_CACHE_HOME/nnperf``."""
+    """The user cache folder: ``NNPERF_CACHE``, else ``$XDG_CACHE_HOME/nnperf``; a clear
+    NotADirectoryError when ``NNPERF_CACHE`` names a file (each zoo worker would otherwise
+    fail on its first write, with the path in the last line of a long traceback)."""
     if os.environ.get("NNPERF_CACHE"):
-        return Path(os.environ["NNPERF_CACHE"])
+        path = Path(os.environ["NNPERF_CACHE"])
+        if path.exists() and not path.is_dir():
+            raise NotADirectoryError(
+                f"NNPERF_CACHE={str(path)!r} is a file; expected a folder (created when "
+                "missing) for the zoos, arrays and executed chapters, or unset it for "
+                "~/.cache/nnperf"
+            )
+        return path
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "nnperf"
 

@@ -431,6 +431,23 @@ def test_peng4nn_estimates_stay_in_range_and_refuse_the_wrong_unit():
     assert fractions.val_acc == [41.0]
 
 
+def test_a_cache_that_is_a_file_is_named_before_any_network_trains(tmp_path, monkeypatch):
+    """NNPERF_CACHE pointing at a file failed every zoo worker with NotADirectoryError on
+    '<file>/arrays', twelve tracebacks deep; now the first look at the cache says so."""
+    from common import data
+    from tests.conftest import TINY_SPEC
+
+    stray = tmp_path / "cache"
+    stray.write_text("not a folder\n")
+    monkeypatch.setenv("NNPERF_CACHE", str(stray))
+    with pytest.raises(NotADirectoryError, match=r"NNPERF_CACHE='.*cache' is a file; expected"):
+        data.cache_dir()
+    with pytest.raises(NotADirectoryError, match="NNPERF_CACHE"):
+        zoo.build_cached(TINY_SPEC)
+    monkeypatch.setenv("NNPERF_CACHE", str(tmp_path / "new"))  # missing: fine, created later
+    assert data.cache_dir() == tmp_path / "new"
+
+
 def test_a_truncated_dataset_is_named_as_corrupt_and_available_answers(tmp_path, monkeypatch):
     from common import data
 
