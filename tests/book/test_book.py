@@ -306,6 +306,11 @@ def test_every_page_renders_in_a_real_browser(smoke_book):
                 ".clientWidth + 1).map(t => t.innerText.slice(0, 80))"
             )
             assert not wide, f"{page}: tables or code wider than the article {wide}"
+            cells = driver.execute_script(
+                "return Array.from(document.querySelectorAll('article td')).map(c => c.innerText)"
+            )  # pandas prints an unrounded float in six decimals ("8.000000", "61.261083")
+            unrounded = [c for c in cells if re.fullmatch(r"-?\d+\.\d{5,}", c.strip())]
+            assert not unrounded, f"{page}: table cells not rounded {unrounded[:5]}"
             driver.save_screenshot(str(shots / (page.replace("/", "_") + ".png")))
         assert Path(shots / "intro.html.png").stat().st_size > 0
     finally:
