@@ -116,11 +116,15 @@ BOOK_DIGITS = Scale(
 # batch 16 gives 910 steps, near the digits zoo's 1,080; base width 16 under the 150k cap as
 # on digits (probe of 6 networks, 6 epochs: none at chance, median 0.88, best 0.97; base
 # width 8 left a quarter near 0.35). 2,000 validation images (binomial noise 0.7 points at
-# 0.9). 48 networks: what two cores afford once (~40 s each), not the paper's 471 + 400.
-# Validated once an epoch, without the comparison's probes.
+# 0.9). 160 networks (48 until 2026-12-03, grown to 160 in 46 min of two cores, ~50 s a
+# network a worker), as many as the digits zoo: the chapter's headline τ is measured here when
+# MNIST is present (`headline_dataset`: its ceiling, 0.823 τ, is over 0.8; digits' 0.784 is
+# not), with the same 80 training architectures as on digits; the paper has 471 + 400.
+# Health of the 160: 4.4 % at chance, median 0.937, best 0.981. Validated once an epoch,
+# without the comparison's probes.
 BOOK_MNIST = replace(
     BOOK_DIGITS,
-    n_networks=48,
+    n_networks=160,
     epochs=5.0,
     train_fraction=0.05,
     val_size=2000,
@@ -195,6 +199,32 @@ TRANSFER_PREFERENCE = ("cifar10", "fashion_mnist", "mnist", "digits")  # largest
 def paper_dataset(dataset: str) -> str:
     """The paper's dataset whose numbers stand beside ours for `dataset`."""
     return PAPER_DATASET.get(dataset, "cifar10")
+
+
+def paper_table(dataset: str) -> dict:
+    """The paper's Table 3 (CIFAR-10) or Table 4 (MNIST), whichever stands beside `dataset`."""
+    return PAPER["table4" if paper_dataset(dataset) == "mnist" else "table3"]
+
+
+PAPER_SETTING = {"cifar10": "CIFAR-10, 844 architectures", "mnist": "MNIST, 471 architectures"}
+HEADLINE_PREFERENCE = ("mnist",)  # measured first where present (the ceiling: README)
+
+
+def headline_dataset(datasets) -> str:
+    """The dataset of `datasets` whose zoo the headline τ is measured on: MNIST when it is
+    there, else the first. The noise ceiling decides it: on digits' 288 validation images the
+    book's blocks networks end within a few images of each other (ceiling τ 0.784), on
+    MNIST's 2,000 they can be ranked (0.823; both over 40 re-trained networks, README)."""
+    datasets = list(datasets)
+    if not datasets:
+        raise ValueError("no dataset to measure the headline on")
+    return next((d for d in HEADLINE_PREFERENCE if d in datasets), datasets[0])
+
+
+def paper_headline(dataset: str) -> tuple[float, str]:
+    """The paper's Peephole τ that stands beside ours on `dataset`, and its setting (Table 3
+    on CIFAR-10's 844 training architectures, Table 4 on MNIST's 471)."""
+    return paper_table(dataset)["Peephole"][1], PAPER_SETTING[paper_dataset(dataset)]
 
 
 def transfer_dataset(datasets) -> str:

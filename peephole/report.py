@@ -6,27 +6,37 @@ from __future__ import annotations
 import pandas as pd
 
 from common import zoo
-from peephole.experiments import PAPER, PAPER_NAME, paper_dataset
+from peephole.experiments import PAPER, PAPER_NAME, paper_table
+from peephole.experiments import paper_dataset as paper_dataset_of
 
 
 def table2(train_zoo: zoo.Zoo, val_zoo: zoo.Zoo, paper_dataset: str = "cifar10"):
-    """Statistics of the final validation accuracies (Table 2), the paper's beside ours."""
+    """Statistics of the final validation accuracies (Table 2), the paper's on
+    `paper_dataset` beside ours (the same columns whatever the dataset, so that the tables
+    of several datasets stack without empty cells)."""
     columns = {}
     for name, z in (("train", train_zoo), ("validation", val_zoo)):
         acc = z.target("final_val_acc")
         columns[f"ours ({name})"] = [len(acc), acc.mean(), acc.std(), acc.min(), acc.max()]
-        columns[f"paper {paper_dataset} ({name})"] = PAPER["table2"][paper_dataset][name]
+        columns[f"paper ({name})"] = PAPER["table2"][paper_dataset][name]
     return pd.DataFrame(columns, index=["Size", "Mean", "Std", "Min", "Max"])
+
+
+def table2s(splits: dict) -> pd.DataFrame:
+    """`table2` of each dataset's (train, held-out) split in `splits`, stacked, with the
+    paper's dataset that stands beside ours in the index."""
+    parts = {
+        (d, paper_dataset_of(d)): table2(*halves, paper_dataset_of(d))
+        for d, halves in splits.items()
+    }
+    return pd.concat(parts, names=["ours", "paper's", "statistic"])
 
 
 def summary(tables: dict[str, pd.DataFrame], transfer: pd.DataFrame | None, scale: str):
     """What held: each claim of Sec. 5 with the paper's number and ours (and our scale)."""
     rows = []
     for dataset, t in tables.items():
-        ours, paper = (
-            t.set_index("method"),
-            PAPER["table4" if paper_dataset(dataset) == "mnist" else "table3"],
-        )
+        ours, paper = t.set_index("method"), paper_table(dataset)
         for other in ours.index.drop("Peephole"):
             for col, k in (("Tau", 1), ("R2", 2), ("MSE", 0)):
                 theirs = paper["Peephole"][k], paper[PAPER_NAME.get(other, other)][k]
