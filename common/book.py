@@ -47,6 +47,16 @@ class Outcome:
     reused: bool = False  # the executed notebook came from the cache (`execute_cached`)
 
 
+def table(frame, decimals: int = 3, missing: str = "-"):
+    """`frame` as a chapter shows a table with gaps: numbers to `decimals`, a missing value
+    (a τ of constant predictions, a network nobody predicted) as `missing` instead of
+    ``NaN``, styled as pandas styles a plain table (class ``dataframe``), so it looks like
+    the chapter's other tables. A pandas `Styler`: the notebook displays it."""
+    return frame.style.format(precision=decimals, na_rep=missing).set_table_attributes(
+        'class="dataframe"'
+    )
+
+
 def chapters(root: Path = ROOT) -> dict[str, Path]:
     """Chapter name -> source notebook, for every notebook that exists."""
     found = {name: root / name / "replication.ipynb" for name in PACKAGES}

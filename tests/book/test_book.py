@@ -117,6 +117,17 @@ def test_the_peng4nn_chapters_ceiling_is_on_its_ground_truth(smoke_book, smoke_c
     assert rows["ceiling_top20"] == f"{best['ceiling_top20']:.3f}"
 
 
+def test_a_table_with_gaps_shows_a_dash_at_the_decimals_asked_for_in_the_books_style():
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame({"tau": [0.123456, np.nan], "epochs": [1538.0, 2.5]}, index=["a", "b"])
+    html = book.table(frame, 2).to_html()
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", html)
+    assert [c.strip() for c in cells] == ["0.12", "1538.00", "-", "2.50"]
+    assert 'class="dataframe"' in html  # styled like the chapters' plain tables
+
+
 def test_a_claims_page_escapes_table_pipes_and_says_when_nothing_was_recorded():
     import pandas as pd
 
@@ -311,6 +322,8 @@ def test_every_page_renders_in_a_real_browser(smoke_book):
             )  # pandas prints an unrounded float in six decimals ("8.000000", "61.261083")
             unrounded = [c for c in cells if re.fullmatch(r"-?\d+\.\d{5,}", c.strip())]
             assert not unrounded, f"{page}: table cells not rounded {unrounded[:5]}"
+            empty = [c for c in cells if c.strip() in {"NaN", "nan", "None", "<NA>", "NaT"}]
+            assert not empty, f"{page}: table cells showing a missing value as {empty[:3]}"
             driver.save_screenshot(str(shots / (page.replace("/", "_") + ".png")))
         assert Path(shots / "intro.html.png").stat().st_size > 0
     finally:
