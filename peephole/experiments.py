@@ -255,11 +255,11 @@ def compare_methods(
     s: Scale,
     baselines=None,
     fraction: float = 0.25,
-    paper_table: str = "table3",
     device="auto",
 ):
     """Tables 3–4: Peephole (architecture only) against `baselines` (label -> Predictor)
-    given `fraction` of each validation curve, on the held-out networks.
+    given `fraction` of each validation curve, on the held-out networks, beside the paper's
+    table of the zoo's dataset (`paper_table`).
 
     Returns (metrics table with the paper's numbers, predictions per method for Fig. 5, the
     fitted `PeepholePredictor`)."""
@@ -271,7 +271,7 @@ def compare_methods(
     rows, predictions, fitted = [], [], {}
     for label, (predictor, budget) in methods.items():
         fitted[label], pred, fit_s, _ = compare.fit_predict(predictor, train_zoo, val_zoo, budget)
-        paper = PAPER[paper_table].get(PAPER_NAME.get(label, label), (np.nan,) * 3)
+        paper = paper_table(val_zoo.spec.dataset).get(PAPER_NAME.get(label, label), (np.nan,) * 3)
         rows.append(
             {
                 "method": label,
