@@ -3,10 +3,13 @@ run (issue 16, item 4): `comparison.experiments.evaluate_spaces` on the book's t
 zoos with ``n_jobs=1`` and ``n_jobs=-1`` (one worker per core), the seconds of each, their
 ratio, and a check that the two tables are equal (timing columns aside).
 
-``uv run python benchmarks/compare_grid.py [--seeds 1] [--no-threads]``: the book's grid
-with its first `--seeds` split seeds (all budgets, training sizes and methods; 1 seed is
-about a third of the chapter's grid, ``--seeds 3`` all of it); ``--no-threads`` skips the
-one-process run with the libraries' own threads (the target is against one core).
+``uv run python benchmarks/compare_grid.py [--seeds 1] [--no-threads] [--repeat 1]``: the
+book's grid with its first `--seeds` split seeds (all budgets, training sizes and methods; 1
+seed is about a third of the chapter's grid, ``--seeds 3`` all of it); ``--no-threads``
+skips the one-process run with the libraries' own threads (the target is against one core);
+``--repeat N`` runs the pair (one core, then the workers) N times and gives each pair's
+ratio and their median: this machine's speed drifts by 10-15 % between minutes (the same
+one-core grid took 287 s and 327 s within the hour), so one pair is not a measurement.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import torch
+from joblib.externals.loky import get_reusable_executor
 from threadpoolctl import threadpool_limits
 
 import comparison
@@ -34,10 +38,12 @@ def timed(zoos, s, predictors, budgets, n_jobs: int) -> tuple[pd.DataFrame, floa
 
 
 def main() -> None:
-    """Run the grid both ways and print the times, the ratio and whether they agree."""
+    """Run the grid both ways (`--repeat` times) and print the times, the ratios and whether
+    the tables agree."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--no-threads", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     s = comparison.scale_of("book")
     s = replace(s, seeds=s.seeds[: args.seeds])
@@ -45,22 +51,31 @@ def main() -> None:
     predictors = comparison.methods(s)
     budgets = comparison.budgets(s.epochs)
     threads = torch.get_num_threads()
-    with threadpool_limits(1):
-        torch.set_num_threads(1)
-        core, core_seconds = timed(zoos, s, predictors, budgets, 1)
-        torch.set_num_threads(threads)
-    one, one_seconds = (core, None) if args.no_threads else timed(zoos, s, predictors, budgets, 1)
-    many, many_seconds = timed(zoos, s, predictors, budgets, -1)
-    same = equal(core, many) and equal(one, many)
-    print(f"cores: {os.cpu_count()}; {len(one)} rows (seeds {list(s.seeds)})")
-    print(f"one core (1 thread)     : {core_seconds:7.1f} s")
-    if one_seconds is not None:
-        print(f"one process ({threads} threads) : {one_seconds:7.1f} s")
-    print(f"{os.cpu_count()} workers               : {many_seconds:7.1f} s")
-    print(f"speed-up over one core: {core_seconds / many_seconds:.2f}x", end="")
-    if one_seconds is not None:
-        print(f", over one process: {one_seconds / many_seconds:.2f}x", end="")
-    print(f"; tables equal (within 1e-9): {same}")
+    ratios = []
+    for _ in range(args.repeat):
+        with threadpool_limits(1):
+            torch.set_num_threads(1)
+            core, core_seconds = timed(zoos, s, predictors, budgets, 1)
+            torch.set_num_threads(threads)
+        one, one_seconds = (
+            (core, None) if args.no_threads else timed(zoos, s, predictors, budgets, 1)
+        )
+        get_reusable_executor().shutdown(wait=True)  # each run starts its workers, as the
+        many, many_seconds = timed(zoos, s, predictors, budgets, -1)  # chapter's grid does
+        same = equal(core, many) and equal(one, many)
+        ratios.append(core_seconds / many_seconds)
+        print(f"cores: {os.cpu_count()}; {len(one)} rows (seeds {list(s.seeds)})")
+        print(f"one core (1 thread)     : {core_seconds:7.1f} s")
+        if one_seconds is not None:
+            print(f"one process ({threads} threads) : {one_seconds:7.1f} s")
+        print(f"{os.cpu_count()} workers               : {many_seconds:7.1f} s")
+        print(f"speed-up over one core: {ratios[-1]:.2f}x", end="")
+        if one_seconds is not None:
+            print(f", over one process: {one_seconds / many_seconds:.2f}x", end="")
+        print(f"; tables equal (within 1e-9): {same}", flush=True)
+    if len(ratios) > 1:
+        shown = ", ".join(f"{r:.2f}" for r in ratios)
+        print(f"speed-ups over one core: {shown}; median {np.median(ratios):.2f}x")
 
 
 def equal(one: pd.DataFrame, other: pd.DataFrame) -> bool:

@@ -14,6 +14,15 @@ A warning raised in a worker is sent back with the result and raised again here,
 distinct warning of a `parallel` call: as it would be in one process, it reaches the
 notebook cell that asked (and its filters), not the terminal that started the kernel, once
 per task.
+
+Tried and rejected (2026-12-03): forked workers (``multiprocessing``'s "fork") start in
+milliseconds with this process's modules and read their tasks from the inherited memory;
+the comparison's book grid ran 1.90x faster than one core against 1.65x with loky. But a
+forked child hangs in its first OpenMP region of more than one thread once this process has
+run one (GNU libgomp's thread pool does not survive a fork): a LightGBM model left at its
+default ``n_jobs`` in a task hung. A user's own predictor may do that, so the workers stay
+loky's fresh processes; a task's arguments are kept small instead (`common.compare` sends
+each method only its `visible` view of the zoo).
 """
 
 from __future__ import annotations

@@ -154,3 +154,24 @@ def test_a_budget_free_fit_is_done_once_per_split_and_size_with_the_same_table(t
     reused = compare.evaluate([_CountingRegression()], tiny_zoo, **kw)
     assert _CountingRegression.fits == 2 * 2  # once per size and seed
     pd.testing.assert_frame_equal(refit.drop(columns=timing), reused.drop(columns=timing))
+
+
+def test_a_task_sent_to_a_worker_holds_only_what_its_method_may_read(tiny_zoo):
+    """A worker receives the method's `visible` view of its split (the targets kept for
+    scoring): the weight statistics and final weights, most of a zoo's bytes, travel only
+    with the tasks of a method that declares them."""
+
+    class WeightReader(compare.ParamDepthRegression):
+        requires = Requirements(training_networks=True, probes=("weight_stats",))
+
+    plan = compare._plan([compare.LastSeenValue(), WeightReader()], tiny_zoo, [1.0], train_size=4)
+    sent = {}
+    for _, (p, learn, held, _, target) in plan["tasks"]:
+        sent[type(p).__name__] = {k for z in (learn, held) for a in z.arrays for k in a}
+        assert np.isfinite(held.target(target)).all() and len(held) == len(tiny_zoo) - 4
+    assert "probe/weight_stats" in {k for a in tiny_zoo.arrays for k in a}  # there to drop
+    assert sent["LastSeenValue"] == {"curve/train_loss", "curve/train_acc"} | {
+        "curve/val_loss",
+        "curve/val_acc",
+    }
+    assert sent["WeightReader"] == {"probe/weight_stats"}
