@@ -170,8 +170,6 @@ def test_a_task_sent_to_a_worker_holds_only_what_its_method_may_read(tiny_zoo):
         sent[type(p).__name__] = {k for z in (learn, held) for a in z.arrays for k in a}
         assert np.isfinite(held.target(target)).all() and len(held) == len(tiny_zoo) - 4
     assert "probe/weight_stats" in {k for a in tiny_zoo.arrays for k in a}  # there to drop
-    assert sent["LastSeenValue"] == {"curve/train_loss", "curve/train_acc"} | {
-        "curve/val_loss",
-        "curve/val_acc",
-    }
+    curves = {"curve/train_loss", "curve/train_acc", "curve/val_loss", "curve/val_acc"}
+    assert sent["LastSeenValue"] == curves
     assert sent["WeightReader"] == {"probe/weight_stats"}
