@@ -7,9 +7,11 @@ ratio, and a check that the two tables are equal (timing columns aside).
 book's grid with its first `--seeds` split seeds (all budgets, training sizes and methods; 1
 seed is about a third of the chapter's grid, ``--seeds 3`` all of it); ``--no-threads``
 skips the one-process run with the libraries' own threads (the target is against one core);
-``--repeat N`` runs the pair (one core, then the workers) N times and gives each pair's
-ratio and their median: this machine's speed drifts by 10-15 % between minutes (the same
-one-core grid took 287 s and 327 s within the hour), so one pair is not a measurement.
+``--repeat N`` runs the pair N times, every other pair the workers first, and gives each
+pair's ratio, their median and the ratio of the totals: this machine's speed drifts by
+10-15 % between minutes (the same one-core grid took 287 s and 327 s within the hour, 264 s
+and 341 s within 15 minutes), so one pair is not a measurement, and alternating the order
+keeps a drift that lasts the run from favouring one side.
 """
 
 from __future__ import annotations
@@ -51,8 +53,13 @@ def main() -> None:
     predictors = comparison.methods(s)
     budgets = comparison.budgets(s.epochs)
     threads = torch.get_num_threads()
-    ratios = []
-    for _ in range(args.repeat):
+    ratios, cores, workers = [], [], []
+    for i in range(args.repeat):
+        # every other pair runs the workers first, so that a drift of the machine's speed
+        # over the run favours neither side of the ratio of the totals
+        workers_first = i % 2 == 1
+        if workers_first:
+            many, many_seconds = timed_workers(zoos, s, predictors, budgets)
         with threadpool_limits(1):
             torch.set_num_threads(1)
             core, core_seconds = timed(zoos, s, predictors, budgets, 1)
@@ -60,11 +67,14 @@ def main() -> None:
         one, one_seconds = (
             (core, None) if args.no_threads else timed(zoos, s, predictors, budgets, 1)
         )
-        get_reusable_executor().shutdown(wait=True)  # each run starts its workers, as the
-        many, many_seconds = timed(zoos, s, predictors, budgets, -1)  # chapter's grid does
+        if not workers_first:
+            many, many_seconds = timed_workers(zoos, s, predictors, budgets)
         same = equal(core, many) and equal(one, many)
         ratios.append(core_seconds / many_seconds)
+        cores.append(core_seconds)
+        workers.append(many_seconds)
         print(f"cores: {os.cpu_count()}; {len(one)} rows (seeds {list(s.seeds)})")
+        print("(the workers ran first)" if workers_first else "(one core ran first)")
         print(f"one core (1 thread)     : {core_seconds:7.1f} s")
         if one_seconds is not None:
             print(f"one process ({threads} threads) : {one_seconds:7.1f} s")
@@ -76,6 +86,16 @@ def main() -> None:
     if len(ratios) > 1:
         shown = ", ".join(f"{r:.2f}" for r in ratios)
         print(f"speed-ups over one core: {shown}; median {np.median(ratios):.2f}x")
+        print(
+            f"all pairs: one core {sum(cores):.1f} s, {os.cpu_count()} workers"
+            f" {sum(workers):.1f} s: {sum(cores) / sum(workers):.2f}x"
+        )
+
+
+def timed_workers(zoos, s, predictors, budgets) -> tuple[pd.DataFrame, float]:
+    """`timed` with one worker per core, started afresh as the chapter's grid starts them."""
+    get_reusable_executor().shutdown(wait=True)
+    return timed(zoos, s, predictors, budgets, -1)
 
 
 def equal(one: pd.DataFrame, other: pd.DataFrame) -> bool:
