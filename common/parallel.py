@@ -29,7 +29,7 @@ each worker). With glibc's defaults a fresh process hands a large freed block st
 to the kernel and takes it again, page by page, at the next allocation: LightGBM's histogram
 pool (up to 512 MB a fit; 31 fits in a weights-GBM task's search: 10 configurations, 3
 folds and the refit) did so in every fit. In the comparison's book grid the 18 weights-GBM
-tasks were 65-70 % slower in workers than in one process (38.5 and 39.8 s of worker time
+tasks were 64-70 % slower in workers than in one process (38.5 and 39.8 s of worker time
 against 23.4 s) and 2-7 % with the memory kept (23.9 and 25.2 s), in two interleaved pairs
 (2026-12-03); one process, whose allocator has long been warm, was unchanged by the setting
 (24.0 s). The user's own joblib tasks that run in the same (reused) workers keep their freed
