@@ -47,7 +47,7 @@ warnings.filterwarnings(
     "ignore", message="A worker stopped while some jobs were given to the executor"
 )
 
-__all__ = ["KEPT_FREE", "LEAK_ALLOWANCE", "delayed", "parallel"]
+__all__ = ["KEPT_FREE", "LEAK_ALLOWANCE", "delayed", "keep_freed_memory", "parallel"]
 
 LEAK_ALLOWANCE = 4 * 2**30  # bytes a worker may grow by before loky replaces it
 KEPT_FREE = 2**30  # freed bytes a worker keeps for its next allocations (glibc only)
@@ -70,9 +70,9 @@ def parallel(tasks, n_jobs: int = 1) -> list:
 def _in_worker(function, args, kwargs):
     """Raise this worker's leak allowance (read by loky after each task; a later loky
     without the setting just replaces workers as before) and have it keep the memory it
-    frees (`keep_freed_memory`), then run the task. Returns its
-    result and the warnings it raised (as the worker's filters let them through), for
-    `parallel` to raise in the calling process."""
+    frees (`keep_freed_memory`), then run the task. Returns its result and the warnings it
+    raised (as the worker's filters let them through), for `parallel` to raise in the
+    calling process."""
     from joblib.externals.loky import process_executor
 
     if hasattr(process_executor, "_MAX_MEMORY_LEAK_SIZE"):
