@@ -9,7 +9,7 @@ seed is about a third of the chapter's grid, ``--seeds 3`` all of it); ``--no-th
 skips the one-process run with the libraries' own threads (the target is against one core);
 ``--repeat N`` runs the pair N times, every other pair the workers first, and gives each
 pair's ratio, their median and the ratio of the totals: this machine's speed drifts by
-10-15 % between minutes (the same one-core grid took 287 s and 327 s within the hour, 264 s
+10-30 % between minutes (the same one-core grid took 287 s and 327 s within the hour, 264 s
 and 341 s within 15 minutes), so one pair is not a measurement, and alternating the order
 keeps a drift that lasts the run from favouring one side.
 """
@@ -53,7 +53,7 @@ def main() -> None:
     predictors = comparison.methods(s)
     budgets = comparison.budgets(s.epochs)
     threads = torch.get_num_threads()
-    ratios, cores, workers = [], [], []
+    cores, workers = [], []  # each pair's seconds
     for i in range(args.repeat):
         # every other pair runs the workers first, so that a drift of the machine's speed
         # over the run favours neither side of the ratio of the totals
@@ -70,7 +70,6 @@ def main() -> None:
         if not workers_first:
             many, many_seconds = timed_workers(zoos, s, predictors, budgets)
         same = equal(core, many) and equal(one, many)
-        ratios.append(core_seconds / many_seconds)
         cores.append(core_seconds)
         workers.append(many_seconds)
         print(f"cores: {os.cpu_count()}; {len(one)} rows (seeds {list(s.seeds)})")
@@ -79,11 +78,12 @@ def main() -> None:
         if one_seconds is not None:
             print(f"one process ({threads} threads) : {one_seconds:7.1f} s")
         print(f"{os.cpu_count()} workers               : {many_seconds:7.1f} s")
-        print(f"speed-up over one core: {ratios[-1]:.2f}x", end="")
+        print(f"speed-up over one core: {core_seconds / many_seconds:.2f}x", end="")
         if one_seconds is not None:
             print(f", over one process: {one_seconds / many_seconds:.2f}x", end="")
         print(f"; tables equal (within 1e-9): {same}", flush=True)
-    if len(ratios) > 1:
+    if len(cores) > 1:
+        ratios = [c / w for c, w in zip(cores, workers, strict=True)]
         shown = ", ".join(f"{r:.2f}" for r in ratios)
         print(f"speed-ups over one core: {shown}; median {np.median(ratios):.2f}x")
         print(
