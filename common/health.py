@@ -9,6 +9,10 @@ seeds (the same architectures, hyperparameters and data split: a *replicate*,
 ``ZooSpec.replicate``) and measures Kendall's τ and R² between the two trainings' final
 validation accuracies. No predictor can rank the networks better than their own re-training
 does, so every chapter shows its τ beside this ceiling.
+
+Where a paper's truth is the mean of several trainings (Cao et al.: of three, Sec. 4.2.1),
+`truth` averages that many replicates, none of them the training a predictor reads, and
+the ceiling (`report` with ``trainings``) is between two such means.
 """
 
 from __future__ import annotations
@@ -187,20 +191,34 @@ def _check_target(target: str) -> None:
         raise ValueError(f"target={target!r}: expected one of {tuple(CEILING_TARGETS)}")
 
 
-def ceiling_of(
-    z: zoo.Zoo, twin: zoo.Zoo, images: int | None = None, target: str = "final_val_acc"
-) -> dict:
+def ceiling_of(z: zoo.Zoo, twin, images: int | None = None, target: str = "final_val_acc") -> dict:
     """`ceiling` of zoo `z` and its replicate `twin` (the first ``len(twin)`` networks) on
     `target` (`CEILING_TARGETS`): the final validation accuracy, ``max_val_acc`` for a
     chapter whose truth is the best validation accuracy of the run (PEng4NN's), or
     ``test_acc`` for one whose truth is the test accuracy (Cao's and Unterthiner's);
     `images` (`health`'s ``val_images`` or ``test_images``) adds that split's share of the
-    noise."""
+    noise.
+
+    `twin` may also be a sequence of 2k − 1 replicates (`replicate_specs`) for a truth that
+    is the mean of k trainings (Cao et al., Sec. 4.2.1: of three): the ceiling is then
+    between the mean of the zoo's own training and the first k − 1 replicates and the mean
+    of the other k, and ``run_sd`` is the standard deviation of such a mean. Its
+    ``sampling_share`` takes the k trainings' split errors as independent (the split's
+    variance over k, so the share of a single training's bound)."""
     _check_target(target)
-    m = len(twin)
-    if z.table["idx"].iloc[:m].tolist() != twin.table["idx"].tolist():
-        raise ValueError(f"the zoo lacks some of the {m} networks its replicate holds")
-    return ceiling(z.target(target)[:m], twin.target(target), images)
+    twins = [twin] if isinstance(twin, zoo.Zoo) else list(twin)
+    if len(twins) % 2 != 1:
+        raise ValueError(
+            f"{len(twins)} replicates: a ceiling between two means of k trainings needs "
+            "2k - 1 of them (the zoo's own training is the first)"
+        )
+    k, m = (len(twins) + 1) // 2, len(twins[0])
+    for t in twins:
+        if z.table["idx"].iloc[:m].tolist() != t.table["idx"].tolist():
+            raise ValueError(f"the zoo lacks some of the {len(t)} networks its replicate holds")
+    runs = [z.target(target)[:m]] + [t.target(target) for t in twins]
+    first, second = np.mean(runs[:k], axis=0), np.mean(runs[k:], axis=0)
+    return ceiling(first, second, None if images is None else images * k)
 
 
 def replicate_path(path: str | os.PathLike, spec: zoo.ZooSpec) -> Path:
@@ -247,32 +265,79 @@ def replicate_spec(spec: zoo.ZooSpec, n: int | None = None, replicate: int = 1):
     return replace(spec, n_networks=min(n, spec.n_networks), replicate=replicate)
 
 
+def replicate_specs(spec: zoo.ZooSpec, n: int | None = None, trainings: int = 1) -> list:
+    """The replicates (1 … 2·`trainings` − 1 of `replicate_spec`) whose first `n` networks
+    the ceiling of a truth averaged over `trainings` trainings needs: two disjoint sets of
+    `trainings` trainings, the zoo's own training one of the first set."""
+    if not (is_whole(trainings) and trainings >= 1):
+        raise ValueError(f"trainings={trainings!r}: expected a whole number of at least 1")
+    return [replicate_spec(spec, n, r) for r in range(1, 2 * trainings)]
+
+
+def truth(
+    z: zoo.Zoo,
+    cache=None,
+    n: int | None = None,
+    device: str = "auto",
+    target: str = "test_acc",
+    trainings: int = 3,
+):
+    """The true performance of the zoo's first `n` networks (None: `CEILING_NETWORKS`) as
+    Cao et al. define it, "the average top-1 test accuracy of three independent runs"
+    (Sec. 4.2.1): the mean of `target` over replicates 1 … `trainings`, trainings
+    independent of the zoo's own, whose estimates are scored against it. The replicates are
+    those `report`'s ceiling of the same `trainings` uses (shipped, cached or trained now,
+    through `common.zoo.build_cached`). A `pandas.Series` indexed by the networks' ``idx``
+    (NaN where one of the trainings diverged)."""
+    import pandas as pd
+
+    _check_target(target)  # before the replicates are trained
+    specs = replicate_specs(z.spec, n, trainings)[:trainings]
+    twins = [zoo.build_cached(s, cache, device, progress=False) for s in specs]
+    index = twins[0].table["idx"].to_numpy()
+    if any(t.table["idx"].tolist() != index.tolist() for t in twins):
+        raise ValueError("the replicates hold different networks; rebuild them")
+    mean = np.mean([t.target(target) for t in twins], axis=0)
+    return pd.Series(mean, index=pd.Index(index, name="idx"), name=f"mean {target}")
+
+
 def report(
     z: zoo.Zoo,
     cache=None,
     n: int | None = None,
     device: str = "auto",
     target: str = "final_val_acc",
+    trainings: int = 1,
 ) -> dict:
     """`health` of zoo `z` plus its noise ceiling on `target` (`ceiling_of`) from its first
-    `n` networks (None: `CEILING_NETWORKS`), the replicate built through
-    `common.zoo.build_cached` (shipped, cached, or trained now): the notebooks' entry."""
-    _check_target(target)  # before the replicate is trained
-    twin = zoo.build_cached(replicate_spec(z.spec, n), cache, device, progress=False)
+    `n` networks (None: `CEILING_NETWORKS`), the replicates built through
+    `common.zoo.build_cached` (shipped, cached, or trained now): the notebooks' entry.
+    With `trainings` k > 1 the ceiling is that of a truth averaged over k trainings (`truth`):
+    between two means of k (2k − 1 replicates), and ``truth_trainings`` says so."""
+    _check_target(target)  # before the replicates are trained
+    specs = replicate_specs(z.spec, n, trainings)
+    twins = [zoo.build_cached(s, cache, device, progress=False) for s in specs]
     report = health(z)
-    return report | ceiling_of(z, twin, report[CEILING_TARGETS[target]], target)
+    report |= ceiling_of(z, twins, report[CEILING_TARGETS[target]], target)
+    return report | ({"truth_trainings": trainings} if trainings > 1 else {})
 
 
 def table(
-    zoos: dict, cache=None, n: int | None = None, device: str = "auto", target="final_val_acc"
+    zoos: dict,
+    cache=None,
+    n: int | None = None,
+    device: str = "auto",
+    target="final_val_acc",
+    trainings: int = 1,
 ):
     """One row per zoo (`report`), for a chapter's "the zoos" section: the figures that say
     whether its networks learn, and the noise ceiling every τ of the chapter sits under
     (from each zoo's first `n` networks; None: `CEILING_NETWORKS`, the chapters'
-    ``ceiling_networks`` parameter), on `target`: the accuracy the chapter's τ are against."""
+    ``ceiling_networks`` parameter), on `target`: the accuracy the chapter's τ are against,
+    a single training's or (`trainings` > 1) the mean of that many."""
     import pandas as pd
 
-    rows = {name: report(z, cache, n, device, target) for name, z in zoos.items()}
+    rows = {name: report(z, cache, n, device, target, trainings) for name, z in zoos.items()}
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("zoo")
 
 
@@ -295,6 +360,7 @@ COUNTS = (
     "steps_median",
     "steps_max",
     "ceiling_networks",
+    "truth_trainings",
 )
 
 

@@ -266,3 +266,55 @@ def test_the_shown_table_has_a_column_per_zoo_counts_as_integers_and_blanks_for_
     assert shown.index.tolist() == ["networks", "at_chance", "ceiling_tau"]
     assert shown["blocks"].tolist() == ["160", "0.050", "0.784"]
     assert shown["nb201"].tolist() == ["40", "0.000", ""]
+
+
+def test_the_ceiling_of_a_truth_averaged_over_trainings_against_means_by_hand(monkeypatch):
+    """Cao et al.'s truth is the mean of three trainings (Sec. 4.2.1): its ceiling is
+    between two such means (the zoo's training and replicates 1-2 against 3-5), and the
+    truth the chapter scores is the mean of replicates 1-3, none of them the zoo's."""
+    rng = np.random.default_rng(0)
+    cells = rng.uniform(0.3, 0.8, 12)
+    runs = [cells + rng.normal(0, 0.03, 12) for _ in range(6)]  # the zoo, replicates 1-5
+    runs[4][3] = np.nan  # replicate 4 diverged on network 3
+    z = hand_zoo(runs[0])
+    twins = {r: hand_zoo(runs[r][:8]) for r in range(1, 6)}  # the first 8 networks
+    for t in (z, *twins.values()):
+        t.table["test_acc"] = t.table["final_val_acc"] - 0.01
+    specs = health.replicate_specs(z.spec, 8, trainings=3)
+    assert [(s.replicate, s.n_networks) for s in specs] == [(r, 8) for r in range(1, 6)]
+    built = []
+
+    def build_cached(spec, cache=None, device="auto", executor=None, progress=True):
+        built.append(spec.replicate)
+        return twins[spec.replicate]
+
+    monkeypatch.setattr(zoo, "build_cached", build_cached)
+    monkeypatch.setattr(health, "health", lambda z: {"networks": len(z), "val_images": 5000})
+    r = health.report(z, n=8, trainings=3)
+    assert built == [1, 2, 3, 4, 5] and r["truth_trainings"] == 3
+    first = (runs[0][:8] + runs[1][:8] + runs[2][:8]) / 3
+    second = (runs[3][:8] + runs[4][:8] + runs[5][:8]) / 3
+    ok = np.isfinite(second)
+    assert r["ceiling_networks"] == 7
+    assert r["ceiling_tau"] == pytest.approx(stats.kendalltau(first[ok], second[ok]).statistic)
+    run_var = np.var(first[ok] - second[ok], ddof=1) / 2
+    assert r["run_sd"] == pytest.approx(np.sqrt(run_var))
+    p = (first[ok] + second[ok]) / 2
+    assert r["sampling_share"] == pytest.approx(np.mean(p * (1 - p)) / (5000 * 3) / run_var)
+    assert 0 < r["sampling_share"] < 1
+    # one training (the default): the zoo's against replicate 1, and no truth_trainings
+    built.clear()
+    one = health.report(z, n=8)
+    assert built == [1] and "truth_trainings" not in one
+    assert one["ceiling_tau"] == health.ceiling(runs[0][:8], runs[1][:8])["ceiling_tau"]
+    # the chapter's truth: replicates 1-3 averaged, by network idx, on the target asked for
+    built.clear()
+    truth = health.truth(z, n=8, trainings=3)
+    assert built == [1, 2, 3] and list(truth.index) == list(range(8))
+    assert np.allclose(truth, (runs[1][:8] + runs[2][:8] + runs[3][:8]) / 3 - 0.01)
+    with pytest.raises(ValueError, match="2k - 1 of them"):
+        health.ceiling_of(z, [twins[1], twins[2]])
+    with pytest.raises(ValueError, match="trainings=0: expected a whole number"):
+        health.replicate_specs(z.spec, 8, trainings=0)
+    with pytest.raises(ValueError, match="lacks some of the 8 networks"):
+        health.ceiling_of(hand_zoo(runs[0][:5]), [twins[1], twins[2], twins[3]])
