@@ -82,17 +82,36 @@ def _zoo_info(args) -> int:
     if args.ceiling:
         health.noise_ceiling(args.path, args.ceiling, root=args.root)  # trains the replicate
     if twin is not None and twin.exists():
-        replicate = zoo.load(twin)
-        # on the final validation accuracy, the run's best (PEng4NN's truth) and the test
-        # accuracy (Cao's and Unterthiner's truth)
-        targets = (("final_val_acc", ""), ("max_val_acc", "max_val_"), ("test_acc", "test_"))
-        for target, prefix in targets:
-            images = report.get(health.CEILING_TARGETS[target])
-            c = health.ceiling_of(z, replicate, images, target)
-            _print_health({prefix + k: v for k, v in c.items()})
+        _print_ceilings(z, [zoo.load(twin)], report, "")
+        # the ceilings of truths averaged over k trainings, where their 2k - 1 replicates of
+        # the same networks are beside the zoo (Cao's truth: the mean of three)
+        for k in range(2, 6):
+            specs = health.replicate_specs(z.spec, args.ceiling or None, trainings=k)
+            paths = [health.replicate_path(args.path, s) for s in specs]
+            if not all(p.exists() for p in paths):
+                break
+            twins = [zoo.load(p) for p in paths]
+            if any(len(t) < s.n_networks for t, s in zip(twins, specs, strict=True)):
+                break
+            print(f"noise ceiling of the mean of {k} trainings ({len(twins)} replicates):")
+            _print_ceilings(z, twins, report, f"mean{k}_")
     else:
         print("noise ceiling: not measured (add --ceiling 40 to train 40 networks again)")
     return 0
+
+
+def _print_ceilings(z, twins, report: dict, label: str) -> None:
+    """The ceilings of `z` and its replicates `twins` (`common.health.ceiling_of`) on the
+    final validation accuracy, the run's best (PEng4NN's truth) and the test accuracy
+    (Cao's and Unterthiner's truth); each figure's name prefixed with `label` and the
+    target's."""
+    from common import health
+
+    targets = (("final_val_acc", ""), ("max_val_acc", "max_val_"), ("test_acc", "test_"))
+    for target, prefix in targets:
+        images = report.get(health.CEILING_TARGETS[target])
+        c = health.ceiling_of(z, twins, images, target)
+        _print_health({label + prefix + k: v for k, v in c.items()})
 
 
 def where_trained(z):

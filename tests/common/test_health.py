@@ -183,6 +183,21 @@ def test_replicate_retrains_the_same_networks_from_other_seeds(tiny_zoo_path, ti
     ):
         tau = health.ceiling(tiny_zoo.target(target)[:n], twin.target(target))["ceiling_tau"]
         assert re.search(rf"^ *{prefix}ceiling_tau  {tau:.3f}$", out, re.M), (prefix, tau, out)
+    assert "mean of 2 trainings" not in out  # replicates 2 and 3 are not there yet
+    # with replicates 2 and 3 beside it, also the ceiling of a truth averaged over two
+    with ThreadPoolExecutor(1) as executor:
+        for r in (2, 3):
+            health.noise_ceiling(tiny_zoo_path, n, replicate=r, executor=executor, progress=False)
+    twins = [
+        zoo.load(health.replicate_path(tiny_zoo_path, s))
+        for s in health.replicate_specs(TINY_SPEC, n, trainings=2)
+    ]
+    assert main(["zoo", "info", str(tiny_zoo_path), "--ceiling", str(n)]) == 0
+    out = capsys.readouterr().out
+    assert "noise ceiling of the mean of 2 trainings (3 replicates):" in out
+    assert "mean of 3 trainings" not in out
+    tau = health.ceiling_of(tiny_zoo, twins, target="test_acc")["ceiling_tau"]
+    assert re.search(rf"^ *mean2_test_ceiling_tau  {tau:.3f}$", out, re.M), (tau, out)
     # the replicate's own summary works (and has no ceiling)
     assert main(["zoo", "info", str(health.replicate_path(tiny_zoo_path, twin.spec))]) == 0
 
