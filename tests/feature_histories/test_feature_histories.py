@@ -240,3 +240,36 @@ def test_reach_epochs_over_a_zoo_equal_reach_on_each_network(nb_zoo):
         assert row["speed-up"] == row["original"] / (
             z.eval_epochs[-1] if never else row["ensemble"]
         )
+
+
+def test_the_estimates_are_scored_against_a_given_truth_one_network_at_a_time(nb_zoo):
+    """Figs. 7-8 against the paper's truth (a mean of other trainings, by network idx): the
+    networks the truth holds are scored, each estimate against its own network's truth; with
+    no truth, against the zoo's own test accuracy."""
+    from scipy import stats
+
+    from feature_histories.proxy import KINDS
+
+    z = experiments.finished(nb_zoo)
+    own = pd.Series(z.target("test_acc"), index=z.table["idx"].to_numpy())
+    pd.testing.assert_frame_equal(experiments.over_epochs(z, own), experiments.over_epochs(z))
+    # a truth of some networks, listed in another order, one of them NaN (a diverged run)
+    chosen = z.table["idx"].to_numpy()[[4, 0, 2, 5, 1]]
+    truth = pd.Series(np.linspace(0.3, 0.7, 5), index=chosen)
+    truth.iloc[2] = np.nan
+    table = experiments.over_epochs(z, truth).set_index(["epoch", "estimate"])
+    scored = truth.dropna()
+    rows = [int(np.flatnonzero(z.table["idx"] == i)[0]) for i in scored.index]
+    fh = z.probe("fh_k2")
+    for e, epoch in enumerate(z.eval_epochs):
+        for k, kind in enumerate(KINDS):
+            est = fh[rows, e, k]
+            row = table.loc[(epoch, kind)]
+            assert row["absolute error"] == pytest.approx(np.mean(np.abs(est - scored.values)))
+            expected = stats.kendalltau(scored.values, est).statistic
+            assert row["Kendall tau"] == pytest.approx(expected, nan_ok=True)
+    fig6 = experiments.budgets(z, (1.0,), truth=truth)
+    last = table.xs(z.eval_epochs[-1], level="epoch")["Kendall tau"]
+    assert np.allclose(fig6.set_index("estimate")["Kendall tau"], last.loc[fig6.estimate])
+    with pytest.raises(ValueError, match="networks the zoo lacks"):
+        experiments.over_epochs(z, pd.Series([0.5], index=[10_000]))
