@@ -100,27 +100,32 @@ NO_CEILING = {"smallcnn-wide32"}  # the chapter reports no noise ceiling for it
 
 
 def _cao_truth(dataset: str):
-    def trainings():
+    def truth():
         from feature_histories import experiments
 
-        return experiments.scale_of(dataset, "book").truth_trainings or 1
+        scale = experiments.scale_of(dataset, "book")
+        return scale.truth_trainings or 1, scale.truth_networks
 
-    return trainings
+    return truth
 
 
 # zoos whose chapter's truth is the mean of k trainings (Cao et al. Sec. 4.2.1: of three):
-# the truth takes replicates 1..k, the ceiling between two such means replicates 1..2k-1
+# (k, the networks it covers); the ceiling between two such means takes replicates 1..2k-1
+# of the first `health.CEILING_NETWORKS`, the truth replicates 1..k of its networks
 TRUTH_TRAININGS = {"nb201-cifar10": _cao_truth("cifar10_16@6500")}
 
 
 def specs(name: str) -> list[zoo.ZooSpec]:
     """The zoo `name` and its noise-ceiling replicates (none for `NO_CEILING`; 2k - 1 for a
-    truth averaged over k trainings, `TRUTH_TRAININGS`; one otherwise)."""
+    truth averaged over k trainings, `TRUTH_TRAININGS`, and the truth's k replicates where
+    it covers other networks than the ceiling; one otherwise)."""
     spec = SHIPPED[name]()
     if name in NO_CEILING:
         return [spec]
-    trainings = TRUTH_TRAININGS[name]() if name in TRUTH_TRAININGS else 1
-    return [spec, *health.replicate_specs(spec, trainings=trainings)]
+    trainings, networks = TRUTH_TRAININGS[name]() if name in TRUTH_TRAININGS else (1, None)
+    ceiling = health.replicate_specs(spec, trainings=trainings)
+    truth = health.replicate_specs(spec, networks, trainings)[:trainings] if networks else []
+    return [spec, *ceiling, *(s for s in truth if s not in ceiling)]
 
 
 def path_of(spec: zoo.ZooSpec) -> Path:

@@ -347,7 +347,7 @@ COMMON_PARAMETERS |= {"ceiling_networks"}
 CHAPTER_PARAMETERS = {  # each documented in its cell's comment
     "srm_earlystop": {"train_size", "n_search", "draws"},
     "weights_to_acc": {"n_search", "net_epochs"},
-    "feature_histories": {"live_epochs", "truth_trainings"},
+    "feature_histories": {"live_epochs", "truth_trainings", "truth_networks"},
     "compare": {"settings"},
 }
 
