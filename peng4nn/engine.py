@@ -67,8 +67,8 @@ class Engine:
         >>> for epoch in (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0):
         ...     if engine.observe(epoch, 0.9 - 0.5 * 0.3**epoch).stop:
         ...         break
-        >>> engine.decision.epoch, round(engine.ceiling(), 3), round(engine.expected_at(3.0), 3)
-        (2.5, 0.9, 0.887)
+        >>> engine.decision.epoch, round(engine.ceiling(), 3), round(engine.expected_at(4.0), 3)
+        (2.5, 0.9, 0.896)
         """
         if self.decision is not None and self.decision.stop:
             raise RuntimeError(f"the engine already stopped at epoch {self.decision.epoch}")
