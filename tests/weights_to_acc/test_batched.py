@@ -55,8 +55,10 @@ def test_batched_equals_one_at_a_time_for_every_optimiser_and_activation(digits_
         )
         assert b.status == alone.status == "ok", (opt, act)
         # float-level differences (grouped vs single convolutions) stay ~1e-7 for SGD and
-        # Adam; RMSProp's g / (√v + ε) amplifies them for tiny gradients to ~4e-5 here
-        assert np.abs(b.weights - alone.weights).max() < 1e-4 * np.abs(alone.weights).max()
+        # Adam; RMSProp's g / (√v + ε) amplifies them for tiny gradients: ~4e-5 of the
+        # largest weight on one machine, 1.1e-4 on another AMD EPYC (2026-12-03); a wrong
+        # update (optimiser, group, step) moves weights by 1e-2 and more
+        assert np.abs(b.weights - alone.weights).max() < 5e-4 * np.abs(alone.weights).max()
         assert np.array_equal(b.eval_epochs, alone.eval_epochs)
         for name in train.CURVES:
             assert np.allclose(b.curves[name], alone.curves[name], atol=1e-4), (opt, act, name)
