@@ -274,6 +274,13 @@ def replicate_specs(spec: zoo.ZooSpec, n: int | None = None, trainings: int = 1)
     return [replicate_spec(spec, n, r) for r in range(1, 2 * trainings)]
 
 
+def truth_specs(spec: zoo.ZooSpec, n: int | None = None, trainings: int = 3) -> list:
+    """The replicates (1 … `trainings` of `replicate_spec`) whose first `n` networks `truth`
+    averages: the first set of `replicate_specs`, so the truth's trainings are among its
+    ceiling's."""
+    return replicate_specs(spec, n, trainings)[:trainings]
+
+
 def truth(
     z: zoo.Zoo,
     cache=None,
@@ -292,7 +299,7 @@ def truth(
     import pandas as pd
 
     _check_target(target)  # before the replicates are trained
-    specs = replicate_specs(z.spec, n, trainings)[:trainings]
+    specs = truth_specs(z.spec, n, trainings)
     twins = [zoo.build_cached(s, cache, device, progress=False) for s in specs]
     index = twins[0].table["idx"].to_numpy()
     if any(t.table["idx"].tolist() != index.tolist() for t in twins):

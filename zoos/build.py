@@ -124,7 +124,7 @@ def specs(name: str) -> list[zoo.ZooSpec]:
         return [spec]
     trainings, networks = TRUTH_TRAININGS[name]() if name in TRUTH_TRAININGS else (1, None)
     ceiling = health.replicate_specs(spec, trainings=trainings)
-    truth = health.replicate_specs(spec, networks, trainings)[:trainings] if networks else []
+    truth = health.truth_specs(spec, networks, trainings) if networks else []
     return [spec, *ceiling, *(s for s in truth if s not in ceiling)]
 
 

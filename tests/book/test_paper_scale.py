@@ -101,7 +101,7 @@ def test_a_chapter_runs_at_paper_scale_in_miniature(name, tmp_path, monkeypatch)
         # no other (the paper scale's own `truth_networks` would have trained all 16 again)
         if "truth_networks" in overrides:
             n = overrides["truth_networks"]
-            truth = health.replicate_specs(spec, n, trainings=k)[:k]
+            truth = health.truth_specs(spec, n, trainings=k)
             ceiling = health.replicate_specs(spec, CEILING["ceiling_networks"], trainings=k)
             built = {p.name for p in (tmp_path / "cache" / "zoos").glob("*.sqlite")}
             wanted = [spec, *ceiling, *truth]

@@ -326,6 +326,7 @@ def test_the_ceiling_of_a_truth_averaged_over_trainings_against_means_by_hand(mo
     built.clear()
     truth = health.truth(z, n=8, trainings=3)
     assert built == [1, 2, 3] and list(truth.index) == list(range(8))
+    assert health.truth_specs(z.spec, 8, 3) == specs[:3]  # the truth's among its ceiling's
     assert np.allclose(truth, (runs[1][:8] + runs[2][:8] + runs[3][:8]) / 3 - 0.01)
     with pytest.raises(ValueError, match="2k - 1 of them"):
         health.ceiling_of(z, [twins[1], twins[2]])
