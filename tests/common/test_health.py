@@ -326,7 +326,10 @@ def test_the_ceiling_of_a_truth_averaged_over_trainings_against_means_by_hand(mo
     built.clear()
     truth = health.truth(z, n=8, trainings=3)
     assert built == [1, 2, 3] and list(truth.index) == list(range(8))
-    assert health.truth_specs(z.spec, 8, 3) == specs[:3]  # the truth's among its ceiling's
+    # the truth's replicates: 1-3 of the first 8 networks, the first set of its ceiling's
+    truth_specs = health.truth_specs(z.spec, 8, 3)
+    assert [(s.replicate, s.n_networks) for s in truth_specs] == [(1, 8), (2, 8), (3, 8)]
+    assert truth_specs == specs[:3]
     assert np.allclose(truth, (runs[1][:8] + runs[2][:8] + runs[3][:8]) / 3 - 0.01)
     with pytest.raises(ValueError, match="2k - 1 of them"):
         health.ceiling_of(z, [twins[1], twins[2]])
